@@ -31,6 +31,7 @@ import {
   type Access,
   accessFaultCause,
   newWalkCounters,
+  peekWalk,
   permits,
   WalkResult,
   walk,
@@ -702,6 +703,17 @@ export class Hart {
     if (!d) return false;
     d.store(pa - d.base, width, value >>> 0);
     return true;
+  }
+
+  /**
+   * The physical address a virtual address maps to for this hart right now
+   * (fetch view when `fetch`, else the data view with MPRV), without touching
+   * the TLB, counters or A/D bits. -1 when unmapped.
+   */
+  peekPhys(va: number, fetch = false): number {
+    const priv = fetch ? this.priv : this.dataPriv;
+    if (this.satp >= 0 || priv === 3) return va >>> 0;
+    return peekWalk(this, this.satp & 0x3fffff, va >>> 0);
   }
 
   /** Copy bytes into RAM at a physical address (image loading); drops decoded code. */

@@ -21,6 +21,19 @@ export interface RunOptions {
   until?: (m: Machine) => boolean;
   /** Instructions per slice between `until` checks (default 65536). */
   slice?: number;
+  /**
+   * Keep the last N instructions (pc, privilege, word) in the result. Runs
+   * one instruction at a time, so it is for debugging, not for measuring.
+   */
+  trace?: number;
+}
+
+export interface TraceEntry {
+  pc: number;
+  /** 0 = U, 1 = S, 3 = M */
+  priv: number;
+  /** The instruction word, or undefined when the pc did not map to memory. */
+  word: number | undefined;
 }
 
 export interface RunResult {
@@ -32,6 +45,8 @@ export interface RunResult {
   instructions: number;
   /** Counters accumulated during this run. */
   stats: StatsSnapshot;
+  /** The last instructions attempted, oldest first (only with the trace option). */
+  trace?: TraceEntry[];
 }
 
 export class Machine {
@@ -92,9 +107,13 @@ export class Machine {
     const slice = opts.slice ?? 65536;
     let left = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
     let reason: StopReason = "budget";
+    const ring: TraceEntry[] = [];
+    if (opts.trace !== undefined && opts.trace > 0) {
+      reason = this.runTraced(left, opts.trace, ring);
+      left = 0;
+    }
     while (left > 0) {
       const n = Math.min(left, opts.until ? slice : 1 << 30);
-      const executedBefore = h.instret;
       reason = h.run(n);
       left -= n;
       if (reason !== "budget") break;
@@ -102,14 +121,26 @@ export class Machine {
         reason = "stop";
         break;
       }
-      if (h.instret === executedBefore && left === Number.POSITIVE_INFINITY) continue;
     }
     return {
       reason,
       exitCode: reason === "exit" ? h.exitCode : 0,
       instructions: h.instret - startInstret,
       stats: diffStats(this.snapshot(), before),
+      ...(opts.trace ? { trace: ring } : {}),
     };
+  }
+
+  private runTraced(budget: number, keep: number, ring: TraceEntry[]): StopReason {
+    const h = this.hart;
+    for (let n = 0; n < budget; n++) {
+      const pa = h.peekPhys(h.pc, true);
+      ring.push({ pc: h.pc, priv: h.priv, word: pa < 0 ? undefined : h.readPhys(pa, 4) });
+      if (ring.length > keep) ring.shift();
+      const reason = h.run(1);
+      if (reason !== "budget") return reason;
+    }
+    return "budget";
   }
 
   /** All counters now (cumulative since the machine was made). */

@@ -145,3 +145,25 @@ function endWalk(c: WalkCounters, level: number, cause: number): number {
   c.faults++;
   return cause;
 }
+
+/**
+ * Translate without side effects (no counters, no A/D update, no permission
+ * check): for debuggers, traces and tools. Returns the physical address or -1.
+ */
+export function peekWalk(mem: WalkMemory, rootPpn: number, vaddr: number): number {
+  let table = rootPpn * 4096;
+  for (let level = 1; level >= 0; level--) {
+    const vpnPart = level === 1 ? vaddr >>> 22 : (vaddr >>> 12) & 0x3ff;
+    const off = table + vpnPart * 4 - mem.ramBase;
+    if (off < 0 || off >= mem.ramSize) return -1;
+    const pte = mem.ram32[off >>> 2];
+    if ((pte & PTE.V) === 0) return -1;
+    const ppn = pte >>> 10;
+    if ((pte & (PTE.R | PTE.X)) !== 0) {
+      const page = level === 1 ? (ppn & ~0x3ff) | ((vaddr >>> 12) & 0x3ff) : ppn;
+      return page * 4096 + (vaddr & 0xfff);
+    }
+    table = ppn * 4096;
+  }
+  return -1;
+}
