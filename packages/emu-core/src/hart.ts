@@ -9,8 +9,9 @@
  *   into recycled pages) runs as written.
  * - Fetch, load and store each keep a memo of the last page they translated:
  *   its VPN, its RAM offset and the TLB entry that served it. A repeat access
- *   to that page only bumps the TLB's lookup/hit counters and the entry's LRU
- *   stamp, which is exactly what a full lookup that hit would have done. Every
+ *   to that page only bumps the TLB's lookup/hit counters and, when the entry
+ *   is not already the most recent of its set, moves it to the front: exactly
+ *   what a full lookup that hit would have done. Every
  *   change of translation state (satp, privilege, mstatus, sfence.vma, an
  *   entry leaving the TLB) clears the memos.
  * - The dispatch switch uses literal op ids (see isa/table.ts) so V8 compiles
@@ -748,8 +749,8 @@ export class Hart {
     const dtlb = this.dtlb;
     const ic = itlb.counters;
     const dc = dtlb.counters;
-    const istamp = itlb.stamp;
-    const dstamp = dtlb.stamp;
+    const ihead = itlb.head;
+    const isetOf = itlb.setOf;
     let pc = this.pc | 0;
     let left = budget;
 
@@ -765,7 +766,8 @@ export class Hart {
         const h = this.fHit;
         ic.lookups += h;
         ic.hits += h;
-        istamp[this.fIdx] = ++itlb.clock;
+        const fi = this.fIdx;
+        if (ihead[isetOf[fi]] !== fi) itlb.touch(fi);
       } else {
         this.pc = pc >>> 0;
         if ((pc & 3) !== 0) {
@@ -865,7 +867,7 @@ export class Hart {
           // lb
           const va = (x[rs1] + imm) | 0;
           if (va >>> 12 === this.lVpn) {
-            this.loadHit(dc, dstamp, dtlb);
+            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
             x[rd] = ram8[this.lOff + (va & 0xfff)];
           } else {
             this.pc = pc >>> 0;
@@ -879,7 +881,7 @@ export class Hart {
           // lh
           const va = (x[rs1] + imm) | 0;
           if (va >>> 12 === this.lVpn && (va & 1) === 0) {
-            this.loadHit(dc, dstamp, dtlb);
+            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
             x[rd] = ram16[(this.lOff + (va & 0xfff)) >>> 1];
           } else {
             this.pc = pc >>> 0;
@@ -893,7 +895,7 @@ export class Hart {
           // lw
           const va = (x[rs1] + imm) | 0;
           if (va >>> 12 === this.lVpn && (va & 3) === 0) {
-            this.loadHit(dc, dstamp, dtlb);
+            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
             x[rd] = ram32[(this.lOff + (va & 0xfff)) >>> 2];
           } else {
             this.pc = pc >>> 0;
@@ -907,7 +909,7 @@ export class Hart {
           // lbu
           const va = (x[rs1] + imm) | 0;
           if (va >>> 12 === this.lVpn) {
-            this.loadHit(dc, dstamp, dtlb);
+            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
             x[rd] = ramU8[this.lOff + (va & 0xfff)];
           } else {
             this.pc = pc >>> 0;
@@ -921,7 +923,7 @@ export class Hart {
           // lhu
           const va = (x[rs1] + imm) | 0;
           if (va >>> 12 === this.lVpn && (va & 1) === 0) {
-            this.loadHit(dc, dstamp, dtlb);
+            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
             x[rd] = ramU16[(this.lOff + (va & 0xfff)) >>> 1];
           } else {
             this.pc = pc >>> 0;
@@ -938,10 +940,7 @@ export class Hart {
           const width = (1 << ((d & 0xff) - 16)) as 1 | 2 | 4;
           const va = (x[rs1] + imm) | 0;
           if (va >>> 12 === this.sVpn && (va & (width - 1)) === 0) {
-            const h = this.sHit;
-            dc.lookups += h;
-            dc.hits += h;
-            dstamp[this.sIdx] = ++dtlb.clock;
+            this.memoHit(dc, dtlb, this.sHit, this.sIdx);
             const off = this.sOff + (va & 0xfff);
             if (width === 4) ram32[off >>> 2] = x[rs2];
             else if (width === 2) ramU16[off >>> 1] = x[rs2];
@@ -1139,11 +1138,11 @@ export class Hart {
     return this.stopReason ?? "budget";
   }
 
-  private loadHit(dc: { lookups: number; hits: number }, dstamp: Float64Array, dtlb: Tlb): void {
-    const h = this.lHit;
-    dc.lookups += h;
-    dc.hits += h;
-    dstamp[this.lIdx] = ++dtlb.clock;
+  /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
+  private memoHit(dc: { lookups: number; hits: number }, dtlb: Tlb, hit: number, i: number): void {
+    dc.lookups += hit;
+    dc.hits += hit;
+    if (dtlb.head[dtlb.setOf[i]] !== i) dtlb.touch(i);
   }
 
   /** A taken branch to a misaligned target raises the exception at the branch; true then. */

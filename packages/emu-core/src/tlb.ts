@@ -64,6 +64,7 @@ export class Tlb {
   readonly config: TlbConfig;
   readonly entries: number;
   readonly ways: number;
+  readonly sets: number;
   private readonly setMask: number;
   /** Tag: VPN for 4 KiB entries, VPN with the low 10 bits clear for megapages. */
   readonly vpn: Int32Array;
@@ -74,10 +75,24 @@ export class Tlb {
   readonly flags: Uint8Array;
   /** 0 = invalid, 1 = 4 KiB page, 2 = 4 MiB megapage. */
   readonly kind: Uint8Array;
-  /** LRU stamps: higher is more recent. */
-  readonly stamp: Float64Array;
-  clock = 0;
-  private megaCount = 0;
+  /** The set of each entry; the scratch slot is alone in set `sets`. */
+  readonly setOf: Int32Array;
+  /**
+   * Recency order per set as a doubly linked list: head = most recently used,
+   * tail = next victim. Invalid entries are kept at the tail, so filling
+   * takes the tail and LRU hits and fills are O(1) at any associativity.
+   */
+  readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  /**
+   * Content index (a CAM in software): key = VPN << 10 | ASID key, where the
+   * ASID key is 512 for global entries and 0 for every entry when the TLB is
+   * untagged. Megapages have their own index keyed by VPN[1].
+   */
+  private readonly index = new Map<number, number>();
+  private readonly megaIndex = new Map<number, number>();
   private rng: number;
   readonly counters: TlbCounters = {
     lookups: 0,
@@ -100,50 +115,103 @@ export class Tlb {
     this.config = { ...config };
     this.entries = config.entries;
     this.ways = config.ways;
-    this.setMask = config.entries / config.ways - 1;
+    this.sets = config.entries / config.ways;
+    this.setMask = this.sets - 1;
     const n = config.entries + 1; // + scratch slot
     this.vpn = new Int32Array(n);
     this.asid = new Int32Array(n);
     this.ppn = new Int32Array(n);
     this.flags = new Uint8Array(n);
     this.kind = new Uint8Array(n);
-    this.stamp = new Float64Array(n);
+    this.setOf = new Int32Array(n);
+    this.prev = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.head = new Int32Array(this.sets + 1);
+    this.tail = new Int32Array(this.sets + 1);
+    for (let set = 0; set <= this.sets; set++) {
+      const first = set * this.ways;
+      const last = set === this.sets ? first : first + this.ways - 1;
+      this.head[set] = first;
+      this.tail[set] = last;
+      for (let i = first; i <= last; i++) {
+        this.setOf[i] = set;
+        this.prev[i] = i === first ? -1 : i - 1;
+        this.next[i] = i === last ? -1 : i + 1;
+      }
+    }
     this.rng = config.seed >>> 0 || 1;
   }
 
-  /** Index of the scratch slot used by memos when translation is off. */
+  /** Index of the scratch slot used by memos when translation is off (always its set's MRU). */
   get scratch(): number {
     return this.entries;
   }
 
+  private key(vpn: number, asid: number, global: boolean): number {
+    return (vpn << 10) | (global ? 512 : this.config.asidTags ? asid : 0);
+  }
+
   /**
    * Find the entry translating `vpn` for `asid`; counts the lookup and its hit
-   * or miss. Returns the entry index or -1.
+   * or miss and makes a hit the most recently used of its set. Returns the
+   * entry index or -1.
    */
   lookup(vpn: number, asid: number): number {
     const c = this.counters;
     c.lookups++;
-    let i = this.probe(vpn & this.setMask, vpn, asid, 1);
-    if (i < 0 && this.megaCount > 0) i = this.probe((vpn >>> 10) & this.setMask, vpn & ~0x3ff, asid, 2);
+    const i = this.find(vpn, asid);
     if (i < 0) {
       c.misses++;
       return -1;
     }
     c.hits++;
-    this.stamp[i] = ++this.clock;
+    this.touch(i);
     return i;
   }
 
-  private probe(set: number, tag: number, asid: number, kind: number): number {
-    const start = set * this.ways;
-    const end = start + this.ways;
-    const tagged = this.config.asidTags;
-    for (let i = start; i < end; i++) {
-      if (this.kind[i] === kind && this.vpn[i] === tag) {
-        if (!tagged || this.asid[i] === asid || (this.flags[i] & PTE.G) !== 0) return i;
-      }
+  /** The entry that translates vpn for asid, without counting or reordering; -1 when none. */
+  find(vpn: number, asid: number): number {
+    let i = this.index.get(this.key(vpn, asid, false));
+    if (i === undefined) i = this.index.get(this.key(vpn, 0, true));
+    if (i === undefined && this.megaIndex.size > 0) {
+      const vpn1 = vpn >>> 10;
+      i = this.megaIndex.get(this.key(vpn1, asid, false));
+      if (i === undefined) i = this.megaIndex.get(this.key(vpn1, 0, true));
     }
-    return -1;
+    return i ?? -1;
+  }
+
+  /** Make entry i the most recently used of its set. */
+  touch(i: number): void {
+    const set = this.setOf[i];
+    if (this.head[set] === i) return;
+    this.unlink(i, set);
+    const h = this.head[set];
+    this.prev[i] = -1;
+    this.next[i] = h;
+    this.prev[h] = i;
+    this.head[set] = i;
+  }
+
+  /** Make entry i the least recently used of its set (the next victim). */
+  private demote(i: number): void {
+    const set = this.setOf[i];
+    if (this.tail[set] === i) return;
+    this.unlink(i, set);
+    const t = this.tail[set];
+    this.next[i] = -1;
+    this.prev[i] = t;
+    this.next[t] = i;
+    this.tail[set] = i;
+  }
+
+  private unlink(i: number, set: number): void {
+    const p = this.prev[i];
+    const n = this.next[i];
+    if (p >= 0) this.next[p] = n;
+    else this.head[set] = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail[set] = p;
   }
 
   /**
@@ -152,39 +220,30 @@ export class Tlb {
    * the victim chosen by the replacement policy. Returns the entry index.
    */
   fill(vpn: number, asid: number, ppn: number, flags: number, mega: boolean): number {
-    const kind = mega ? 2 : 1;
     const tag = mega ? vpn & ~0x3ff : vpn;
-    const set = (mega ? vpn >>> 10 : vpn) & this.setMask;
-    const i = this.chooseWay(set, tag, asid, kind);
+    const global = (flags & PTE.G) !== 0;
+    const key = this.key(mega ? vpn >>> 10 : vpn, asid, global);
+    const map = mega ? this.megaIndex : this.index;
+    let i = map.get(key) ?? -1; // refresh of the same translation (e.g. D now set)
+    if (i < 0) i = this.victim((mega ? vpn >>> 10 : vpn) & this.setMask);
     if (this.kind[i] !== 0) this.drop(i);
-    this.kind[i] = kind;
+    this.kind[i] = mega ? 2 : 1;
     this.vpn[i] = tag;
     this.asid[i] = asid;
     this.ppn[i] = mega ? ppn & ~0x3ff : ppn;
     this.flags[i] = flags;
-    this.stamp[i] = ++this.clock;
-    if (mega) this.megaCount++;
+    map.set(key, i);
+    this.touch(i);
     this.counters.fills++;
     return i;
   }
 
-  private chooseWay(set: number, tag: number, asid: number, kind: number): number {
-    const start = set * this.ways;
-    const end = start + this.ways;
-    let free = -1;
-    for (let i = start; i < end; i++) {
-      if (this.kind[i] === 0) {
-        if (free < 0) free = i;
-      } else if (this.kind[i] === kind && this.vpn[i] === tag && this.asid[i] === asid) {
-        return i; // refresh of the same translation (e.g. D bit now set)
-      }
-    }
-    if (free >= 0) return free;
+  private victim(set: number): number {
+    const lru = this.tail[set];
+    if (this.kind[lru] === 0) return lru;
     this.counters.evictions++;
-    if (this.config.replacement === "random") return start + (this.nextRandom() % this.ways);
-    let victim = start;
-    for (let i = start + 1; i < end; i++) if (this.stamp[i] < this.stamp[victim]) victim = i;
-    return victim;
+    if (this.config.replacement === "random") return set * this.ways + (this.nextRandom() % this.ways);
+    return lru;
   }
 
   /** xorshift32: deterministic for a given seed. */
@@ -198,8 +257,13 @@ export class Tlb {
   }
 
   private drop(i: number): void {
-    if (this.kind[i] === 2) this.megaCount--;
+    const mega = this.kind[i] === 2;
+    const global = (this.flags[i] & PTE.G) !== 0;
+    const key = this.key(mega ? this.vpn[i] >>> 10 : this.vpn[i], this.asid[i], global);
+    const map = mega ? this.megaIndex : this.index;
+    if (map.get(key) === i) map.delete(key);
     this.kind[i] = 0;
+    this.demote(i);
     this.onDrop(i);
   }
 
