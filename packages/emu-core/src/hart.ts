@@ -170,7 +170,7 @@ export class Hart {
 
   /** Decoded-instruction cache, one per RAM page, created on first fetch. */
   private readonly decoded: (Int32Array | null)[];
-  /** LR reservation (physical address), -1 when none. */
+  /** LR reservation (RAM byte offset of the reserved word), -1 when none. */
   reservation = -1;
 
   /** Set when a slow path took a trap; the loop reloads pc and clears it. */
@@ -467,9 +467,11 @@ export class Hart {
   }
 
   /**
-   * Translate a virtual address; returns the physical address (unsigned,
-   * may exceed 32 bits for Sv32's 34-bit space) or -1 after raising the
-   * fault. Sets tIdx/tHit for the caller's memo.
+   * Translate a virtual address; returns the physical page number (Sv32 has
+   * 22-bit PPNs: a 34-bit physical space) or -1 with the fault's cause in
+   * tCause (the caller raises it). Sets tIdx/tHit for the caller's memo.
+   * Returning the page number keeps the result a small integer, so the miss
+   * path boxes no doubles.
    */
   translate(va: number, access: Access): number {
     const priv = access === ACCESS_FETCH ? this.priv : this.dataPriv;
@@ -477,7 +479,7 @@ export class Hart {
     if (this.satp >= 0 || priv === 3) {
       this.tIdx = tlb.scratch;
       this.tHit = 0;
-      return va >>> 0;
+      return va >>> 12;
     }
     const vpn = va >>> 12;
     const asid = this.asid;
@@ -487,7 +489,7 @@ export class Hart {
     if (i >= 0) {
       const f = tlb.flags[i];
       if (permits(f, access, priv, sum, mxr) && (access !== ACCESS_STORE || (f & PTE.D) !== 0)) {
-        return this.translated(tlb, i, vpn, va);
+        return this.translated(tlb, i, vpn);
       }
       // The entry cannot serve this access (permission, or D still clear):
       // real walkers re-walk, so this lookup counts as a miss.
@@ -501,14 +503,13 @@ export class Hart {
       return -1;
     }
     i = tlb.fill(vpn, asid, out.ppn, out.flags, out.mega);
-    return this.translated(tlb, i, vpn, va);
+    return this.translated(tlb, i, vpn);
   }
 
-  private translated(tlb: Tlb, i: number, vpn: number, va: number): number {
+  private translated(tlb: Tlb, i: number, vpn: number): number {
     this.tIdx = i;
     this.tHit = 1;
-    const ppn = tlb.kind[i] === 2 ? tlb.ppn[i] | (vpn & 0x3ff) : tlb.ppn[i];
-    return ppn * 4096 + (va & 0xfff);
+    return tlb.kind[i] === 2 ? tlb.ppn[i] | (vpn & 0x3ff) : tlb.ppn[i];
   }
 
   // ---------------------------------------------------------------- memory slow paths
@@ -516,6 +517,12 @@ export class Hart {
   /** RAM byte offset of a physical address, or -1 when it is not RAM. */
   private ramOffset(pa: number): number {
     const off = pa - RAM_BASE;
+    return off >= 0 && off < this.ramSize ? off : -1;
+  }
+
+  /** RAM byte offset of a physical page, or -1 when the page is not RAM. */
+  private ramPage(ppn: number): number {
+    const off = (ppn - RAM_BASE / 4096) * 4096;
     return off >= 0 && off < this.ramSize ? off : -1;
   }
 
@@ -527,12 +534,12 @@ export class Hart {
   /** Fill the fetch memo for this.pc; false after raising a fault. */
   private refillFetch(): boolean {
     const pc = this.pc;
-    const pa = this.translate(pc, ACCESS_FETCH);
-    if (pa < 0) {
+    const ppn = this.translate(pc, ACCESS_FETCH);
+    if (ppn < 0) {
       this.trap(this.tCause, pc, false);
       return false;
     }
-    const off = this.ramOffset(pa);
+    const off = this.ramPage(ppn);
     if (off < 0) {
       this.trap(CAUSE.FETCH_ACCESS, pc, false);
       return false;
@@ -545,7 +552,7 @@ export class Hart {
     }
     this.fDec = dec;
     this.fVpn = pc >>> 12;
-    this.fOff = off & ~0xfff;
+    this.fOff = off;
     this.fIdx = this.tIdx;
     this.fHit = this.tHit;
     return true;
@@ -575,21 +582,23 @@ export class Hart {
       this.exception(CAUSE.MISALIGNED_LOAD, va);
       return 0;
     }
-    const pa = this.translate(va, ACCESS_LOAD);
-    if (pa < 0) {
+    const ppn = this.translate(va, ACCESS_LOAD);
+    if (ppn < 0) {
       this.exception(this.tCause, va);
       return 0;
     }
-    const off = this.ramOffset(pa);
-    if (off >= 0) {
+    const page = this.ramPage(ppn);
+    if (page >= 0) {
+      const off = page + (va & 0xfff);
       this.lVpn = va >>> 12;
-      this.lOff = off & ~0xfff;
+      this.lOff = page;
       this.lIdx = this.tIdx;
       this.lHit = this.tHit;
       if (width === 4) return this.ram32[off >>> 2];
       if (width === 2) return signed ? this.ram16[off >>> 1] : this.ramU16[off >>> 1];
       return signed ? this.ram8[off] : this.ram[off];
     }
+    const pa = ppn * 4096 + (va & 0xfff);
     const d = this.device(pa);
     if (d === undefined) {
       this.exception(CAUSE.LOAD_ACCESS, va);
@@ -607,17 +616,19 @@ export class Hart {
       this.exception(CAUSE.MISALIGNED_STORE, va);
       return false;
     }
-    const pa = this.translate(va, ACCESS_STORE);
-    if (pa < 0) {
+    const ppn = this.translate(va, ACCESS_STORE);
+    if (ppn < 0) {
       this.exception(this.tCause, va);
       return false;
     }
-    const off = this.ramOffset(pa);
-    if (off >= 0) {
-      const watched = Math.floor(pa / 4096) === this.watchPage;
+    const page = this.ramPage(ppn);
+    const pa = ppn * 4096 + (va & 0xfff);
+    if (page >= 0) {
+      const off = page + (va & 0xfff);
+      const watched = ppn === this.watchPage;
       if (!watched) {
         this.sVpn = va >>> 12;
-        this.sOff = off & ~0xfff;
+        this.sOff = page;
         this.sIdx = this.tIdx;
         this.sHit = this.tHit;
       }
@@ -650,25 +661,26 @@ export class Hart {
       this.exception(isLr ? CAUSE.MISALIGNED_LOAD : CAUSE.MISALIGNED_STORE, va);
       return false;
     }
-    const pa = this.translate(va, isLr ? ACCESS_LOAD : ACCESS_STORE);
-    if (pa < 0) {
+    const ppn = this.translate(va, isLr ? ACCESS_LOAD : ACCESS_STORE);
+    if (ppn < 0) {
       this.exception(this.tCause, va);
       return false;
     }
-    const off = this.ramOffset(pa);
-    if (off < 0) {
+    const page = this.ramPage(ppn);
+    const off = page + (va & 0xfff);
+    if (page < 0) {
       this.exception(isLr ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, va);
       return false;
     }
     const x = this.x;
     const old = this.ram32[off >>> 2];
     if (isLr) {
-      this.reservation = pa;
+      this.reservation = off;
       x[rd] = old;
       return true;
     }
     if (op === 61) {
-      const ok = this.reservation === pa;
+      const ok = this.reservation === off;
       this.reservation = -1;
       if (ok) this.writeRam(off, 4, src);
       x[rd] = ok ? 0 : 1;

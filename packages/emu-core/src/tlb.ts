@@ -15,6 +15,8 @@
  * probes together count as one lookup.
  */
 
+import { IntMap } from "./intmap.ts";
+
 export type Replacement = "lru" | "random";
 
 export interface TlbConfig {
@@ -91,8 +93,8 @@ export class Tlb {
    * ASID key is 512 for global entries and 0 for every entry when the TLB is
    * untagged. Megapages have their own index keyed by VPN[1].
    */
-  private readonly index = new Map<number, number>();
-  private readonly megaIndex = new Map<number, number>();
+  private readonly index: IntMap;
+  private readonly megaIndex: IntMap;
   private rng: number;
   readonly counters: TlbCounters = {
     lookups: 0,
@@ -139,6 +141,8 @@ export class Tlb {
         this.next[i] = i === last ? -1 : i + 1;
       }
     }
+    this.index = new IntMap(config.entries);
+    this.megaIndex = new IntMap(config.entries);
     this.rng = config.seed >>> 0 || 1;
   }
 
@@ -172,13 +176,13 @@ export class Tlb {
   /** The entry that translates vpn for asid, without counting or reordering; -1 when none. */
   find(vpn: number, asid: number): number {
     let i = this.index.get(this.key(vpn, asid, false));
-    if (i === undefined) i = this.index.get(this.key(vpn, 0, true));
-    if (i === undefined && this.megaIndex.size > 0) {
+    if (i < 0) i = this.index.get(this.key(vpn, 0, true));
+    if (i < 0 && this.megaIndex.size > 0) {
       const vpn1 = vpn >>> 10;
       i = this.megaIndex.get(this.key(vpn1, asid, false));
-      if (i === undefined) i = this.megaIndex.get(this.key(vpn1, 0, true));
+      if (i < 0) i = this.megaIndex.get(this.key(vpn1, 0, true));
     }
-    return i ?? -1;
+    return i;
   }
 
   /** Make entry i the most recently used of its set. */
@@ -224,7 +228,7 @@ export class Tlb {
     const global = (flags & PTE.G) !== 0;
     const key = this.key(mega ? vpn >>> 10 : vpn, asid, global);
     const map = mega ? this.megaIndex : this.index;
-    let i = map.get(key) ?? -1; // refresh of the same translation (e.g. D now set)
+    let i = map.get(key); // refresh of the same translation (e.g. D now set)
     if (i < 0) i = this.victim((mega ? vpn >>> 10 : vpn) & this.setMask);
     if (this.kind[i] !== 0) this.drop(i);
     this.kind[i] = mega ? 2 : 1;
