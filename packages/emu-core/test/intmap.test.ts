@@ -27,9 +27,9 @@ describe("IntMap (the TLB's content index)", () => {
   it("keeps colliding keys reachable after deleting from the middle of a probe run", () => {
     const m = new IntMap(4); // 16 slots: many keys share probe runs
     const keys = Array.from({ length: 8 }, (_, i) => i * 16 + 3);
-    keys.forEach((k, i) => m.set(k, i));
+    for (const [i, k] of keys.entries()) m.set(k, i);
     m.delete(keys[2]);
     m.delete(keys[5]);
-    keys.forEach((k, i) => expect(m.get(k)).toBe(i === 2 || i === 5 ? -1 : i));
+    for (const [i, k] of keys.entries()) expect(m.get(k)).toBe(i === 2 || i === 5 ? -1 : i);
   });
 });
