@@ -1,2 +1,17 @@
-// Filled in by its own issue; see ../../shared/DESIGN.md for the contract.
-export {};
+export { HvCounters } from "./counters.ts";
+export { Guest, type GuestState } from "./guest.ts";
+export { GuestMemory } from "./guest-memory.ts";
+export { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
+export { MachinePages } from "./machine-pages.ts";
+export {
+  DEFAULT_HYPERVISOR,
+  type GuestResult,
+  type HvRunResult,
+  Hypervisor,
+  type HypervisorConfig,
+} from "./monitor.ts";
+export { STRATEGIES, strategyFactory, strategyNames } from "./paging/registry.ts";
+export { FAULT, type FaultOutcome, type PagingStrategy, type StrategyFactory } from "./paging/strategy.ts";
+export { ShadowCore, shadowFlags } from "./shadow-core.ts";
+export { ShadowTable } from "./shadow-table.ts";
+export { VCpu } from "./vcpu.ts";

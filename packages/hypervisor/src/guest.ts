@@ -1,0 +1,89 @@
+/**
+ * One guest virtual machine: its vCPU, guest-physical memory, virtual
+ * devices (its own UART and test device, at the virt board's addresses),
+ * its paging strategy, and its registers while another guest runs.
+ */
+import { type Device, type Hart, type Image, SifiveTest, Uart16550 } from "@shadowlab/emu-core";
+import type { HvCounters } from "./counters.ts";
+import { GuestMemory } from "./guest-memory.ts";
+import type { MachinePages } from "./machine-pages.ts";
+import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import { ShadowCore } from "./shadow-core.ts";
+import { VCpu } from "./vcpu.ts";
+
+export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
+
+export class Guest {
+  readonly vcpu = new VCpu();
+  readonly memory: GuestMemory;
+  readonly core: ShadowCore;
+  readonly strategy: PagingStrategy;
+  readonly uart: Uart16550;
+  readonly test: SifiveTest;
+  readonly devices: Device[];
+  /** Registers x0..x31 and pc while the guest is not on the hart. */
+  readonly regs = new Int32Array(32);
+  pc: number;
+  state: GuestState = "runnable";
+  exitCode = 0;
+  /** Why the guest failed (state "failed"). */
+  error = "";
+  /** mtime at which a waiting guest (WFI) becomes runnable again. */
+  wakeAt = Number.POSITIVE_INFINITY;
+  private readonly out: number[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    hart: Hart,
+    pages: MachinePages,
+    ramSize: number,
+    image: Image,
+    factory: StrategyFactory,
+    readonly counters: HvCounters,
+    onExit: (guest: Guest) => void,
+  ) {
+    this.memory = new GuestMemory(hart, pages, ramSize);
+    this.uart = new Uart16550((b) => this.out.push(b));
+    this.test = new SifiveTest((code) => {
+      this.state = "exited";
+      this.exitCode = code;
+      onExit(this);
+    });
+    this.devices = [this.uart, this.test];
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters);
+    this.strategy = factory(this.core);
+    for (const s of image.sections) {
+      this.memory.load(s.addr, s.bytes);
+      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
+      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
+    }
+    const entry = image.symbols.supervisor_entry;
+    if (entry === undefined) {
+      throw new Error(
+        `${name}: the image has no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
+      );
+    }
+    // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
+    this.pc = entry >>> 0;
+  }
+
+  /** Everything the guest wrote to its console. */
+  get output(): string {
+    return Buffer.from(this.out).toString("utf8");
+  }
+
+  get done(): boolean {
+    return this.state === "exited" || this.state === "wfi" || this.state === "failed";
+  }
+
+  fail(message: string): void {
+    this.state = "failed";
+    this.error = message;
+  }
+
+  dispose(): void {
+    this.strategy.dispose();
+    this.memory.release();
+  }
+}

@@ -1,0 +1,461 @@
+/**
+ * The trap-and-emulate monitor. It installs itself as the machine-mode trap
+ * handler of an emu-core machine and runs guests in real U-mode while they
+ * believe they are a supervisor: privileged instructions trap as illegal and
+ * are emulated on the vCPU, device accesses fault and are emulated against
+ * the guest's own devices, page faults go to the paging strategy, and every
+ * exception or interrupt that belongs to the guest is delivered into it as
+ * hardware would deliver it to an S-mode.
+ */
+import {
+  ACCESS_FETCH,
+  ACCESS_LOAD,
+  ACCESS_STORE,
+  type Access,
+  CAUSE,
+  CSR,
+  csrWrite,
+  decode,
+  diffStats,
+  EXCEPTION_NAMES,
+  type Hart,
+  type Image,
+  INTERRUPT_NAMES,
+  IRQ,
+  immI,
+  immS,
+  Machine,
+  type MachineConfig,
+  type MachineTrapHandler,
+  rdOf,
+  rs1Of,
+  rs2Of,
+  type StatsSnapshot,
+  specByName,
+} from "@shadowlab/emu-core";
+import { HvCounters } from "./counters.ts";
+import { Guest } from "./guest.ts";
+import { GuestWalkResult, guestWalk } from "./guest-walk.ts";
+import { MachinePages } from "./machine-pages.ts";
+import { strategyFactory } from "./paging/registry.ts";
+import { FAULT } from "./paging/strategy.ts";
+import { VS_INTERRUPTS } from "./vcpu.ts";
+import {
+  enterSupervisor,
+  returnFromSupervisor,
+  VCSR_EFFECT,
+  vcsrAllowed,
+  vcsrRead,
+  vcsrWrite,
+} from "./vcsr.ts";
+
+export interface HypervisorConfig {
+  /** The machine the hypervisor runs on (its RAM holds every guest and every shadow table). */
+  machine: Partial<MachineConfig>;
+  /** Guest-physical RAM of each guest, in bytes (default 128 MiB, the native board's). */
+  guestRamSize: number;
+  /** Instructions a guest runs before the next guest gets the hart (with more than one guest). */
+  slice: number;
+}
+
+export const DEFAULT_HYPERVISOR: HypervisorConfig = {
+  machine: { ramSize: 512 * 1024 * 1024 },
+  guestRamSize: 128 * 1024 * 1024,
+  slice: 100_000,
+};
+
+export interface GuestResult {
+  name: string;
+  /** exited: powered off through its test device; wfi: waits for an interrupt that cannot come; failed: see error; runnable/waiting: the budget ran out. */
+  state: Guest["state"];
+  exitCode: number;
+  output: string;
+  error: string;
+}
+
+export interface HvRunResult {
+  guests: GuestResult[];
+  /** Guest instructions retired during the run (all guests). */
+  instructions: number;
+  /** Machine counters plus the hypervisor's (`extra`, prefixed `hv.`). */
+  stats: StatsSnapshot;
+}
+
+const SBI_ERR_NOT_SUPPORTED = -2;
+const CSRRW_OP = specByName("csrrw")?.op ?? 0;
+const TIMER_OFF = Number.MAX_SAFE_INTEGER;
+/** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
+const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
+
+export class Hypervisor implements MachineTrapHandler {
+  readonly config: HypervisorConfig;
+  readonly machine: Machine;
+  readonly hart: Hart;
+  readonly counters = new HvCounters();
+  readonly guests: Guest[] = [];
+  private readonly pages: MachinePages;
+  private current: Guest | undefined;
+  private readonly fetchWalk = new GuestWalkResult();
+  private readonly tagged: boolean;
+
+  constructor(config: Partial<HypervisorConfig> = {}) {
+    this.config = { ...DEFAULT_HYPERVISOR, ...config };
+    this.machine = new Machine(this.config.machine);
+    this.hart = this.machine.hart;
+    this.pages = new MachinePages(this.hart);
+    this.tagged = this.hart.itlb.config.asidTags;
+    this.machine.setTrapHandler(this);
+    this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
+    // Every trap comes to the monitor; only the machine timer interrupts it.
+    const h = this.hart;
+    csrWrite(h, CSR.medeleg, 0);
+    csrWrite(h, CSR.mideleg, 0);
+    csrWrite(h, CSR.mie, 1 << IRQ.MTI);
+    csrWrite(h, CSR.mcounteren, 0); // counter reads trap, so the vCPU answers them
+    h.setPriv(0);
+  }
+
+  /** Add a guest running `image` (which must define `supervisor_entry`) under the named paging strategy. */
+  addGuest(image: Image, strategy: string, name = `guest${this.guests.length}`): Guest {
+    const g = new Guest(
+      this.guests.length,
+      name,
+      this.hart,
+      this.pages,
+      this.config.guestRamSize,
+      image,
+      strategyFactory(strategy),
+      this.counters,
+      () => this.hart.requestStop("stop"),
+    );
+    this.guests.push(g);
+    return g;
+  }
+
+  /** Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent. */
+  run(opts: { maxInstructions?: number } = {}): HvRunResult {
+    const h = this.hart;
+    const before = this.machine.snapshot();
+    const startInstret = h.instret;
+    let budget = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
+    while (budget > 0) {
+      const g = this.pickGuest();
+      if (!g) break;
+      this.switchTo(g);
+      const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
+      const retired = h.instret;
+      const exits = h.traps.toHandler;
+      h.run(n);
+      budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
+    }
+    this.saveCurrent();
+    return {
+      guests: this.guests.map((g) => ({
+        name: g.name,
+        state: g.state,
+        exitCode: g.exitCode,
+        output: g.output,
+        error: g.error,
+      })),
+      instructions: h.instret - startInstret,
+      stats: diffStats(this.machine.snapshot(), before),
+    };
+  }
+
+  /** The next guest to run (round robin); waiting guests wake when their deadline has passed, and time skips ahead when every live guest waits. */
+  private pickGuest(): Guest | undefined {
+    const live = this.guests.filter((g) => !g.done);
+    if (live.length === 0) return undefined;
+    const now = this.hart.mtime;
+    for (const g of live) if (g.state === "waiting" && g.wakeAt <= now) g.state = "runnable";
+    if (!live.some((g) => g.state === "runnable")) {
+      const wake = Math.min(...live.map((g) => g.wakeAt));
+      this.counters.add("idle.time_skipped", wake - now);
+      this.hart.mtime = wake;
+      for (const g of live) if (g.wakeAt <= wake) g.state = "runnable";
+    }
+    const start = this.current ? this.guests.indexOf(this.current) + 1 : 0;
+    for (let k = 0; k < this.guests.length; k++) {
+      const g = this.guests[(start + k) % this.guests.length];
+      if (g.state === "runnable") return g;
+    }
+    return undefined;
+  }
+
+  private saveCurrent(): void {
+    const g = this.current;
+    if (!g) return;
+    g.regs.set(this.hart.x.subarray(0, 32));
+    g.pc = this.hart.pc;
+  }
+
+  private switchTo(g: Guest): void {
+    if (this.current !== g) {
+      this.saveCurrent();
+      if (this.current) this.counters.add("guest_switch");
+      this.hart.x.set(g.regs);
+      this.hart.pc = g.pc;
+      this.current = g;
+    }
+    this.resume(g);
+  }
+
+  // ------------------------------------------------------------------ the trap handler
+
+  trap(hart: Hart, cause: number, tval: number, interrupt: boolean): void {
+    const g = this.current;
+    if (!g) return;
+    try {
+      if (interrupt) this.onInterrupt(cause);
+      else this.onException(g, cause, tval);
+      if (g.done || g.state === "waiting") hart.requestStop("stop");
+      else this.resume(g);
+    } catch (e) {
+      // A monitor-level problem (out of machine memory, ...) ends this guest, never the host.
+      g.fail(e instanceof Error ? e.message : String(e));
+      hart.requestStop("stop");
+    }
+  }
+
+  private onInterrupt(cause: number): void {
+    // Only the machine timer is enabled: it stands for the guest's stimecmp,
+    // whose STIP the vCPU computes from time; injection happens in resume().
+    this.counters.add(`exit.interrupt.${INTERRUPT_NAMES[cause] ?? cause}`);
+  }
+
+  private onException(g: Guest, cause: number, tval: number): void {
+    switch (cause) {
+      case CAUSE.ILLEGAL_INSTRUCTION:
+        this.emulate(g, tval);
+        return;
+      case CAUSE.ECALL_U:
+        // The guest runs in real U-mode either way; its pretend mode says whose ecall it is.
+        if (g.vcpu.mode === 0) this.reflect(g, CAUSE.ECALL_U, 0);
+        else this.supervisorEcall();
+        return;
+      case CAUSE.FETCH_PAGE_FAULT:
+        this.pageFault(g, tval, ACCESS_FETCH);
+        return;
+      case CAUSE.LOAD_PAGE_FAULT:
+        this.pageFault(g, tval, ACCESS_LOAD);
+        return;
+      case CAUSE.STORE_PAGE_FAULT:
+        this.pageFault(g, tval, ACCESS_STORE);
+        return;
+      default:
+        // Misaligned accesses, breakpoints and access faults are the guest's own.
+        this.reflect(g, cause, tval);
+    }
+  }
+
+  /** Deliver an exception or interrupt into the guest exactly as a hart delivers it to S-mode. */
+  private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
+    const v = g.vcpu;
+    this.counters.add(
+      interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
+    );
+    v.scause = (interrupt ? 0x8000_0000 | cause : cause) >>> 0;
+    v.sepc = this.hart.pc >>> 0;
+    v.stval = tval >>> 0;
+    enterSupervisor(v);
+    const base = v.stvec & ~3;
+    this.hart.pc = ((v.stvec & 3) === 1 && interrupt ? base + 4 * cause : base) >>> 0;
+    g.strategy.onViewChange();
+  }
+
+  private pageFault(g: Guest, va: number, access: Access): void {
+    switch (g.strategy.onPageFault(va >>> 0, access)) {
+      case FAULT.FILLED:
+        this.counters.add("exit.hidden_fault");
+        return;
+      case FAULT.REFLECT:
+        this.reflect(g, g.core.lastCause, va);
+        return;
+      case FAULT.MMIO:
+        this.emulateMmio(g, g.core.lastGpa);
+        return;
+      case FAULT.EMULATED:
+        this.counters.add("exit.pt_write");
+        return;
+    }
+  }
+
+  /** ecall from pretend-S would go to M-mode firmware: answer as an SBI that implements nothing. */
+  private supervisorEcall(): void {
+    this.counters.add("exit.sbi");
+    this.hart.x[10] = SBI_ERR_NOT_SUPPORTED;
+    this.hart.x[11] = 0;
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
+  }
+
+  // ------------------------------------------------------------------ instruction emulation
+
+  /** The instruction at the guest's pc, read through the guest's own translation. */
+  private guestInstruction(g: Guest): number | undefined {
+    const pc = this.hart.pc;
+    const cause = guestWalk(g.memory, g.vcpu.satp, pc, ACCESS_FETCH, g.vcpu.view(), false, this.fetchWalk);
+    if (cause !== 0) return undefined;
+    const gpa = this.fetchWalk.gppn * 4096 + (pc & 0xfff);
+    return g.memory.isRam(gpa) ? g.memory.read32(gpa) : undefined;
+  }
+
+  /** An illegal-instruction trap: a privileged instruction of the pretend supervisor, or the guest's own illegal instruction. */
+  private emulate(g: Guest, tval: number): void {
+    const word = tval !== 0 ? tval >>> 0 : (this.guestInstruction(g) ?? 0);
+    const spec = decode(word);
+    const v = g.vcpu;
+    const name = spec?.name ?? "illegal";
+    if (spec?.ext === "Zicsr") {
+      this.emulateCsr(g, word, spec.op - CSRRW_OP);
+      return;
+    }
+    if (v.mode === 1 && (name === "sret" || name === "wfi" || name === "sfence.vma")) {
+      this.counters.add(`exit.emulate.${name}`);
+      if (name === "sret") {
+        returnFromSupervisor(v);
+        this.hart.pc = v.sepc >>> 0;
+        g.strategy.onViewChange();
+      } else if (name === "wfi") {
+        this.hart.pc = (this.hart.pc + 4) >>> 0;
+        this.waitForInterrupt(g);
+      } else {
+        const rs1 = rs1Of(word);
+        const rs2 = rs2Of(word);
+        g.strategy.onSfence(
+          rs1 === 0 ? undefined : this.hart.x[rs1] >>> 0,
+          rs2 === 0 ? undefined : this.hart.x[rs2] & 0x1ff,
+        );
+        this.hart.pc = (this.hart.pc + 4) >>> 0;
+      }
+      return;
+    }
+    this.reflect(g, CAUSE.ILLEGAL_INSTRUCTION, word);
+  }
+
+  /** CSR instructions; `kind` is 0..5 for csrrw, csrrs, csrrc, csrrwi, csrrsi, csrrci. */
+  private emulateCsr(g: Guest, word: number, kind: number): void {
+    const v = g.vcpu;
+    const x = this.hart.x;
+    const rd = rdOf(word);
+    const rs1 = rs1Of(word);
+    const csr = word >>> 20;
+    const op = kind % 3; // 0 write, 1 set, 2 clear
+    const src = kind >= 3 ? rs1 : x[rs1];
+    const writes = op === 0 || rs1 !== 0;
+    const old = vcsrAllowed(v, csr, writes) ? vcsrRead(v, this.hart, csr) : undefined;
+    if (old === undefined) {
+      this.reflect(g, CAUSE.ILLEGAL_INSTRUCTION, word);
+      return;
+    }
+    this.counters.add(`exit.emulate.csr.${csrLabel(csr)}`);
+    if (writes) {
+      const oldSatp = v.satp;
+      const value = op === 0 ? src : op === 1 ? old | src : old & ~src;
+      const effect = vcsrWrite(v, csr, value | 0);
+      if (effect === VCSR_EFFECT.VIEW) g.strategy.onViewChange();
+      if (effect === VCSR_EFFECT.SATP) g.strategy.onSatpWrite(oldSatp, v.satp);
+    }
+    if (rd !== 0) x[rd] = old;
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
+  }
+
+  /** WFI from pretend-S: continue at once if an interrupt is pending and enabled in sie, else sleep until the guest's timer. */
+  private waitForInterrupt(g: Guest): void {
+    const v = g.vcpu;
+    if ((v.sip(this.hart.mtime) & v.sie & VS_INTERRUPTS) !== 0) return;
+    const timerOn = (v.sie >>> IRQ.STI) & 1 && v.stimecmp < TIMER_OFF;
+    if (timerOn) {
+      g.state = "waiting";
+      g.wakeAt = v.stimecmp;
+    } else {
+      g.state = "wfi";
+    }
+  }
+
+  /** A load or store that reached a device page: perform it on the guest's device. */
+  private emulateMmio(g: Guest, gpa: number): void {
+    const word = this.guestInstruction(g);
+    const spec = word === undefined ? undefined : decode(word);
+    const dev = g.core.device(gpa);
+    const access = spec ? MMIO_ACCESS[spec.name] : undefined;
+    if (word === undefined || !spec || !dev || !access) {
+      this.reflect(g, spec?.fmt === "S" ? CAUSE.STORE_ACCESS : CAUSE.LOAD_ACCESS, this.hart.pc);
+      return;
+    }
+    const x = this.hart.x;
+    const [width, signed, store] = access;
+    const va = (x[rs1Of(word)] + (store ? immS(word) : immI(word))) >>> 0;
+    if ((va & (width - 1)) !== 0) {
+      this.reflect(g, store ? CAUSE.MISALIGNED_STORE : CAUSE.MISALIGNED_LOAD, va);
+      return;
+    }
+    const off = gpa - dev.base;
+    if (store) {
+      const value = x[rs2Of(word)];
+      this.counters.add("exit.mmio.store");
+      dev.store(off, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
+    } else {
+      this.counters.add("exit.mmio.load");
+      const raw = dev.load(off, width);
+      const rd = rdOf(word);
+      const shift = 32 - width * 8;
+      if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
+    }
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
+  }
+
+  // ------------------------------------------------------------------ entering the guest
+
+  /** Before the guest runs again: deliver a takeable interrupt, map the right shadow, arm the timer. */
+  private resume(g: Guest): void {
+    this.injectInterrupt(g);
+    this.applyMapping(g);
+    const h = this.hart;
+    h.mtimecmp = g.vcpu.stimecmp > h.mtime ? g.vcpu.stimecmp : TIMER_OFF;
+    h.recheck();
+  }
+
+  private injectInterrupt(g: Guest): void {
+    const v = g.vcpu;
+    const pending = v.sip(this.hart.mtime) & v.sie & VS_INTERRUPTS;
+    if (pending === 0 || (v.mode === 1 && !v.sieOn)) return;
+    for (const irq of VS_PRIORITY) {
+      if ((pending >>> irq) & 1) {
+        this.reflect(g, irq, 0, true);
+        return;
+      }
+    }
+  }
+
+  /** Point the machine's satp at the strategy's shadow for the current view; flush when the TLB could mix them up. */
+  private applyMapping(g: Guest): void {
+    const root = g.strategy.root();
+    const asid = g.strategy.asid();
+    const want = 0x8000_0000 | (asid << 22) | root | 0;
+    const h = this.hart;
+    if (h.satp === want) return;
+    const sameAsid = h.satp < 0 && ((h.satp >>> 22) & 0x1ff) === asid;
+    csrWrite(h, CSR.satp, want);
+    if (!this.tagged || sameAsid) {
+      this.counters.add("tlb_flush.switch");
+      h.sfence(false, 0, false, 0);
+    }
+  }
+}
+
+/** Loads and stores the MMIO path emulates: width, sign extension, store. */
+const MMIO_ACCESS: Readonly<Record<string, readonly [1 | 2 | 4, boolean, boolean]>> = {
+  lb: [1, true, false],
+  lh: [2, true, false],
+  lw: [4, true, false],
+  lbu: [1, false, false],
+  lhu: [2, false, false],
+  sb: [1, false, true],
+  sh: [2, false, true],
+  sw: [4, false, true],
+};
+
+const CSR_LABELS = new Map<number, string>(Object.entries(CSR).map(([k, v]) => [v, k]));
+function csrLabel(csr: number): string {
+  return CSR_LABELS.get(csr) ?? `0x${csr.toString(16)}`;
+}

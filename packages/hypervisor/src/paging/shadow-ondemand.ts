@@ -1,0 +1,74 @@
+/**
+ * shadow-ondemand: the virtual TLB. The shadow starts empty and is filled one
+ * page at a time on hidden page faults. A guest satp write empties it (the
+ * shadow only ever describes the current address space); sfence.vma empties
+ * what it names. One shadow table per view (pretend-S with and without SUM,
+ * pretend-U, each with and without MXR), all under machine ASID 0.
+ */
+import type { Access } from "@shadowlab/emu-core";
+import type { ShadowCore } from "../shadow-core.ts";
+import type { ShadowTable } from "../shadow-table.ts";
+import type { FaultOutcome, PagingStrategy } from "./strategy.ts";
+
+export class ShadowOnDemand implements PagingStrategy {
+  readonly name = "shadow-ondemand";
+  private readonly views = new Map<number, ShadowTable>();
+
+  constructor(private readonly core: ShadowCore) {}
+
+  private table(): ShadowTable {
+    const key = this.core.vcpu.viewKey();
+    let t = this.views.get(key);
+    if (!t) {
+      t = this.core.newTable();
+      this.views.set(key, t);
+    }
+    return t;
+  }
+
+  root(): number {
+    return this.table().root;
+  }
+
+  asid(): number {
+    return 0;
+  }
+
+  private emptyAll(): void {
+    let dropped = 0;
+    for (const t of this.views.values()) dropped += t.clear();
+    this.core.counters.add("shadow.flush_all");
+    this.core.counters.add("shadow.entries_flushed", dropped);
+    this.core.flushMachine();
+  }
+
+  onSatpWrite(): void {
+    this.emptyAll();
+  }
+
+  onSfence(vaddr: number | undefined, asid: number | undefined): void {
+    // The shadow holds only the current address space: an sfence for another
+    // ASID names nothing in it (global mappings are excluded from by-ASID flushes).
+    if (asid !== undefined && asid !== ((this.core.vcpu.satp >>> 22) & 0x1ff)) return;
+    if (vaddr === undefined) {
+      this.emptyAll();
+      return;
+    }
+    let dropped = 0;
+    for (const t of this.views.values()) if (t.drop(vaddr)) dropped++;
+    this.core.counters.add("shadow.flush_page");
+    this.core.counters.add("shadow.entries_flushed", dropped);
+    this.core.flushMachine(vaddr);
+  }
+
+  onViewChange(): void {}
+
+  onPageFault(va: number, access: Access): FaultOutcome {
+    return this.core.fill(this.table(), va, access);
+  }
+
+  dispose(): void {
+    for (const t of this.views.values()) t.destroy();
+    this.views.clear();
+  }
+}

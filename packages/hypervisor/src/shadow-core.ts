@@ -1,0 +1,119 @@
+/**
+ * The shared machinery of shadow paging, written once (as KVM's
+ * paging_tmpl.h is) and used by every strategy: resolving a guest access
+ * through the guest's own tables into a shadow entry, the view rules of
+ * pretend-S and pretend-U, guest A/D bits, and flushing the machine's TLB.
+ */
+import {
+  ACCESS_FETCH,
+  ACCESS_STORE,
+  type Access,
+  accessFaultCause,
+  type Device,
+  type Hart,
+  PTE,
+} from "@shadowlab/emu-core";
+import type { HvCounters } from "./counters.ts";
+import type { GuestMemory } from "./guest-memory.ts";
+import { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
+import type { MachinePages } from "./machine-pages.ts";
+import { FAULT, type FaultOutcome } from "./paging/strategy.ts";
+import { ShadowTable } from "./shadow-table.ts";
+import type { VCpu } from "./vcpu.ts";
+
+/** The shadow PTE bits that grant nothing: valid, user (the guest runs in real U-mode), A and D preset so the machine walker never writes shadow entries. */
+const SHADOW_BASE = PTE.V | PTE.U | PTE.A | PTE.D;
+
+/**
+ * The permissions a guest leaf grants in a view, as shadow PTE bits, or 0
+ * when the view cannot use the page at all. Writes are granted only once the
+ * guest's D bit is set, so the first write faults and sets D as hardware would.
+ */
+export function shadowFlags(g: number, view: GuestView, bare = false): number {
+  if (bare) return SHADOW_BASE | PTE.R | PTE.W | PTE.X; // no translation: every mode may do everything
+  let r = (g & PTE.R) !== 0 || (view.mxr && (g & PTE.X) !== 0);
+  let w = (g & PTE.W) !== 0 && (g & PTE.D) !== 0;
+  let x = (g & PTE.X) !== 0;
+  if ((g & PTE.U) !== 0) {
+    if (view.priv === 1) {
+      x = false; // S never executes user pages
+      if (!view.sum) r = w = false;
+    }
+  } else if (view.priv === 0) {
+    return 0;
+  }
+  if (!r && !w && !x) return 0;
+  return SHADOW_BASE | (r ? PTE.R : 0) | (w ? PTE.W : 0) | (x ? PTE.X : 0);
+}
+
+export class ShadowCore {
+  /** Cause to reflect after a FAULT.REFLECT outcome. */
+  lastCause = 0;
+  /** Guest-physical address of the access after a FAULT.MMIO outcome. */
+  lastGpa = 0;
+  readonly walk = new GuestWalkResult();
+
+  constructor(
+    readonly hart: Hart,
+    readonly vcpu: VCpu,
+    readonly memory: GuestMemory,
+    readonly pages: MachinePages,
+    readonly devices: readonly Device[],
+    readonly counters: HvCounters,
+  ) {}
+
+  newTable(): ShadowTable {
+    this.counters.add("shadow.tables_created");
+    return new ShadowTable(this.hart, this.pages);
+  }
+
+  /** The guest device at a guest-physical address, if any. */
+  device(gpa: number): Device | undefined {
+    return this.devices.find((d) => gpa >= d.base && gpa < d.base + d.size);
+  }
+
+  /**
+   * Walk the guest's tables for an access in the current view, updating the
+   * guest's A/D bits. Returns FAULT.REFLECT (cause in lastCause), FAULT.MMIO
+   * (gpa in lastGpa) or FAULT.FILLED with the guest leaf in `walk`.
+   */
+  resolveGuest(va: number, access: Access): FaultOutcome {
+    const cause = guestWalk(this.memory, this.vcpu.satp, va, access, this.vcpu.view(), true, this.walk);
+    if (cause !== 0) {
+      this.lastCause = cause;
+      return FAULT.REFLECT;
+    }
+    const gpa = this.walk.gppn * 4096 + (va & 0xfff);
+    if (this.memory.isRam(gpa)) return FAULT.FILLED;
+    if (access !== ACCESS_FETCH && this.device(gpa)) {
+      this.lastGpa = gpa;
+      return FAULT.MMIO;
+    }
+    this.lastCause = accessFaultCause(access);
+    return FAULT.REFLECT;
+  }
+
+  /**
+   * The hidden-fault path every shadow strategy shares: resolve the access
+   * through the guest, and when it is a RAM access the guest is allowed to
+   * make, install the shadow entry for its page in `table`.
+   */
+  fill(table: ShadowTable, va: number, access: Access): FaultOutcome {
+    const outcome = this.resolveGuest(va, access);
+    if (outcome !== FAULT.FILLED) return outcome;
+    const flags = shadowFlags(this.walk.flags, this.vcpu.view(), this.walk.pteAddr < 0);
+    const replaced = table.get(va) !== 0;
+    table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags);
+    this.counters.add(access === ACCESS_STORE && replaced ? "shadow.fill_dirty" : "shadow.fill");
+    // An entry that existed with fewer rights may still sit in the machine TLB.
+    if (replaced) this.flushMachine(va);
+    return FAULT.FILLED;
+  }
+
+  /** Flush the machine TLB for one page (all ASIDs) or entirely. */
+  flushMachine(va?: number, asid?: number): void {
+    if (va === undefined) this.counters.add(asid === undefined ? "tlb_flush.all" : "tlb_flush.asid");
+    else this.counters.add(asid === undefined ? "tlb_flush.page" : "tlb_flush.page_asid");
+    this.hart.sfence(va !== undefined, va ?? 0, asid !== undefined, asid ?? 0);
+  }
+}

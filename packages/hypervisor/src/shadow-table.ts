@@ -1,0 +1,105 @@
+/**
+ * A shadow page table: a real Sv32 table in machine memory that the machine's
+ * walker uses while the guest runs. It maps guest-virtual pages straight to
+ * machine pages (4 KiB entries only; guest megapages are split). Level-0
+ * tables are allocated when first needed and returned when the table is
+ * cleared.
+ */
+import type { Hart } from "@shadowlab/emu-core";
+import type { MachinePages } from "./machine-pages.ts";
+
+const V = 1;
+
+export class ShadowTable {
+  /** Machine PPN of the root table. */
+  readonly root: number;
+  /** Level-0 tables by root index (0 = none). */
+  private readonly leaves = new Int32Array(1024);
+  /** Valid leaf entries currently installed. */
+  entries = 0;
+  /** Level-0 table pages in use (for memory budgets). */
+  leafPages = 0;
+
+  constructor(
+    private readonly hart: Hart,
+    private readonly pages: MachinePages,
+  ) {
+    this.root = pages.alloc();
+  }
+
+  /** Machine pages this table occupies. */
+  get pagesUsed(): number {
+    return 1 + this.leafPages;
+  }
+
+  private leafAddr(va: number, create: boolean): number {
+    const i = va >>> 22;
+    let leaf = this.leaves[i];
+    if (leaf === 0) {
+      if (!create) return -1;
+      leaf = this.pages.alloc();
+      this.leaves[i] = leaf;
+      this.leafPages++;
+      this.hart.writePhys(this.root * 4096 + i * 4, 4, (leaf << 10) | V);
+    }
+    return leaf * 4096 + ((va >>> 12) & 0x3ff) * 4;
+  }
+
+  /** The shadow PTE for va (0 when none). */
+  get(va: number): number {
+    const at = this.leafAddr(va, false);
+    return at < 0 ? 0 : (this.hart.readPhys(at, 4) ?? 0);
+  }
+
+  /** Install (or replace) the leaf for va: machine page `ppn` with PTE flag bits `flags`. */
+  set(va: number, ppn: number, flags: number): void {
+    const at = this.leafAddr(va, true);
+    const old = this.hart.readPhys(at, 4) ?? 0;
+    if ((old & V) === 0) this.entries++;
+    this.hart.writePhys(at, 4, ((ppn << 10) | flags) >>> 0);
+  }
+
+  /** Drop the leaf for va; returns whether there was one. */
+  drop(va: number): boolean {
+    const at = this.leafAddr(va, false);
+    if (at < 0) return false;
+    const old = this.hart.readPhys(at, 4) ?? 0;
+    if ((old & V) === 0) return false;
+    this.hart.writePhys(at, 4, 0);
+    this.entries--;
+    return true;
+  }
+
+  /** Visit every valid leaf (va, pte); the callback may drop it. */
+  forEach(fn: (va: number, pte: number) => void): void {
+    for (let i = 0; i < 1024; i++) {
+      const leaf = this.leaves[i];
+      if (leaf === 0) continue;
+      for (let j = 0; j < 1024; j++) {
+        const pte = this.hart.readPhys(leaf * 4096 + j * 4, 4) ?? 0;
+        if ((pte & V) !== 0) fn(((i << 22) | (j << 12)) >>> 0, pte);
+      }
+    }
+  }
+
+  /** Drop every entry and return the level-0 tables; returns how many entries were dropped. */
+  clear(): number {
+    const dropped = this.entries;
+    for (let i = 0; i < 1024; i++) {
+      const leaf = this.leaves[i];
+      if (leaf === 0) continue;
+      this.pages.release(leaf);
+      this.leaves[i] = 0;
+      this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);
+    }
+    this.leafPages = 0;
+    this.entries = 0;
+    return dropped;
+  }
+
+  /** Free the whole table, root included. */
+  destroy(): void {
+    this.clear();
+    this.pages.release(this.root);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Small guest images for the hypervisor's tests, written with the emu-core
+ * assembler. Each boots like the workloads' kernel: an M-mode stub at the RAM
+ * base delegates to S-mode and mrets to `supervisor_entry`, so the same image
+ * runs natively (stub included) and under the hypervisor (which starts at
+ * `supervisor_entry` and plays the stub's part).
+ */
+import { Assembler, type Image } from "@shadowlab/emu-core";
+
+export const UART = 0x1000_0000;
+export const TEST_DEVICE = 0x0010_0000;
+
+/** The boot stub: PMP open, supervisor traps delegated, Sstc and counters on, mret into S. */
+function bootStub(a: Assembler): void {
+  a.label("_start");
+  a.li("t0", -1).csrw(0x3b0, "t0"); // pmpaddr0
+  a.li("t0", 0x1f).csrw(0x3a0, "t0"); // pmpcfg0: NAPOT, R, W, X
+  a.li("t0", 0xb1ff).csrw("medeleg", "t0"); // every exception but ecall from S/M
+  a.li("t0", 0x222).csrw("mideleg", "t0");
+  a.li("t0", 0x8000_0000).csrw("menvcfgh", "t0"); // STCE
+  a.li("t0", 7).csrw("mcounteren", "t0");
+  a.li("t0", 3 << 11).csrc("mstatus", "t0");
+  a.li("t0", 1 << 11).csrs("mstatus", "t0"); // MPP = S
+  a.la("t0", "supervisor_entry").csrw("mepc", "t0");
+  a.mret();
+}
+
+/** Emit code that prints the NUL-terminated string at `label` through the UART (clobbers t0-t2). */
+export function emitPuts(a: Assembler, label: string): void {
+  const loop = `puts_${a.here()}`;
+  const done = `${loop}_done`;
+  a.la("t1", label).li("t0", UART);
+  a.label(loop).lbu("t2", 0, "t1").beqz("t2", done).sb("t2", 0, "t0").addi("t1", "t1", 1).j(loop);
+  a.label(done);
+}
+
+/** Emit code that powers off with exit code `code` (0 = pass). */
+export function emitPowerOff(a: Assembler, code = 0): void {
+  a.li("t0", TEST_DEVICE)
+    .li("t1", code === 0 ? 0x5555 : ((code << 16) | 0x3333) >>> 0)
+    .sw("t1", 0, "t0");
+  a.label(`halt_${a.here()}`).j(`halt_${a.here() - 4 * 0}`);
+}
+
+/** An image: boot stub, then `body` at supervisor_entry (S-mode), then `data`. */
+export function guestImage(body: (a: Assembler) => void, data?: (a: Assembler) => void): Image {
+  const a = new Assembler({ text: 0x8000_0000 });
+  bootStub(a);
+  a.align(16);
+  a.label("supervisor_entry");
+  body(a);
+  if (data) {
+    a.section(".data");
+    data(a);
+  }
+  return a.assemble();
+}
