@@ -59,6 +59,8 @@ export class Machine {
   /** Extra counters from other layers (merged into snapshots). */
   readonly extraCounters: Array<() => Record<string, number>> = [];
   private tohost = -1;
+  /** The last tohost write was an odd low half still waiting for its high half. */
+  private htifLowPending = false;
 
   constructor(config: Partial<MachineConfig> = {}, onOutput?: (byte: number) => void) {
     this.hart = new Hart(config);
@@ -171,8 +173,10 @@ export class Machine {
   /**
    * HTIF (riscv-tests / Spike convention): tohost is a 64-bit word; on RV32
    * the guest writes the low half, then the high half. A command is acted on
-   * when the high half is written, or at once when a low-half write is odd
-   * (device 0 "exit" from tests that never write the high half).
+   * when the high half is written (the low half alone cannot tell an exit
+   * from an odd console byte), or when an odd low half is written twice with
+   * no high half between (device 0 "exit" from tests that only write the
+   * low half, in their write_tohost loop).
    * Exit: (code << 1) | 1. Console: device 1, command 1, the byte in bits 7:0.
    */
   private htif(pa: number, sink: (b: number) => void): void {
@@ -180,7 +184,12 @@ export class Machine {
     if (pa !== this.tohost && pa !== this.tohost + 4) return;
     const low = h.readPhys(this.tohost, 4) ?? 0;
     const high = h.readPhys(this.tohost + 4, 4) ?? 0;
-    if (pa === this.tohost && (low & 1) === 0) return;
+    if (pa === this.tohost) {
+      const again = this.htifLowPending;
+      this.htifLowPending = (low & 1) === 1;
+      if (!again || !this.htifLowPending) return;
+    }
+    this.htifLowPending = false;
     if (low === 0 && high === 0) return;
     const device = high >>> 24;
     const command = (high >>> 16) & 0xff;
