@@ -415,7 +415,8 @@ export class Hart {
     if (this.stce && this.stimecmp > now && (!onlyEnabled || ((this.mie >> IRQ.STI) & 1) !== 0)) {
       next = Math.min(next, this.stimecmp);
     }
-    return next >= Number.MAX_SAFE_INTEGER ? NO_EVENT : next;
+    // Comparators whose high half saturated (Clint, csrWrite: 2^21 = past 2^53 ticks) never fire.
+    return next >= 0x1f_ffff * 2 ** 32 ? NO_EVENT : next;
   }
 
   /**
@@ -683,11 +684,13 @@ export class Hart {
       const ok = this.reservation === off;
       this.reservation = -1;
       if (ok) this.writeRam(off, 4, src);
+      if (ok && ppn === this.watchPage) this.onWatchedStore(ppn * 4096 + (va & 0xfff));
       x[rd] = ok ? 0 : 1;
       return true;
     }
     this.writeRam(off, 4, amoResult(op, old, src));
     x[rd] = old;
+    if (ppn === this.watchPage) this.onWatchedStore(ppn * 4096 + (va & 0xfff));
     return true;
   }
 
@@ -1184,7 +1187,10 @@ export class Hart {
       this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(this.pc));
       return;
     }
+    // Counters read as they were before this instruction; a write replaces its increment (Zicsr, "CSR Instructions").
+    this.instret--;
     const old = reads ? (csrRead(this, csr) ?? 0) : 0;
+    this.instret++;
     if (writes) {
       const v = kind === 0 ? src : kind === 1 ? old | src : old & ~src;
       csrWrite(this, csr, v | 0);

@@ -1,3 +1,4 @@
+export { counterTable, type HvIo, hvCommands, main as hvMain } from "./cli.ts";
 export { HvCounters } from "./counters.ts";
 export { Guest, type GuestState } from "./guest.ts";
 export { GuestMemory } from "./guest-memory.ts";

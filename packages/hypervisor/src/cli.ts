@@ -1,0 +1,161 @@
+/**
+ * `shadowlab-hv run <image.elf> --strategy <name>`: run a guest image under
+ * the hypervisor (or, with `--strategy native`, on the bare machine for
+ * comparison), print its console, then its counters on stderr (`--json FILE`
+ * writes them for machines). User mistakes are one line and exit code 2.
+ */
+import { writeFileSync } from "node:fs";
+import {
+  addMachineOptions,
+  EXIT_BUDGET,
+  EXIT_USAGE,
+  EXIT_WFI,
+  loadImage,
+  Machine,
+  machineConfig,
+  type StatsSnapshot,
+  UsageError,
+} from "@shadowlab/emu-core";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { DEFAULT_HYPERVISOR, Hypervisor } from "./monitor.ts";
+import { strategyNames } from "./paging/registry.ts";
+
+export interface HvIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: HvIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+interface RunFlags {
+  strategy: string;
+  json?: string;
+  maxInstructions?: number;
+  guestRamMib: number;
+  [machineFlag: string]: unknown;
+}
+
+function positive(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1)
+      throw new InvalidArgumentError(`${name} must be a positive integer (got "${text}")`);
+    return n;
+  };
+}
+
+/** Counters as aligned `name  value` lines, skipping zeros. */
+export function counterTable(stats: StatsSnapshot): string {
+  const rows: [string, number][] = [];
+  const walk = (prefix: string, v: unknown) => {
+    if (typeof v === "number") {
+      if (v !== 0) rows.push([prefix, v]);
+    } else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x);
+    }
+  };
+  walk("", stats);
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v.toLocaleString("en")}`).join("\n");
+}
+
+function runCommand(path: string, flags: RunFlags, io: HvIo): number {
+  const names = strategyNames();
+  if (flags.strategy !== "native" && !names.includes(flags.strategy)) {
+    throw new UsageError(
+      `--strategy must be native or one of: ${names.join(", ")} (got "${flags.strategy}")`,
+    );
+  }
+  const config = machineConfig(flags as never);
+  const image = loadImage(path);
+  let stats: StatsSnapshot;
+  let code: number;
+  let reason: string;
+  if (flags.strategy === "native") {
+    const m = new Machine(config, undefined);
+    m.load(image);
+    const r = m.run({ maxInstructions: flags.maxInstructions });
+    io.out(m.output);
+    stats = r.stats;
+    reason = r.reason;
+    code = r.reason === "exit" ? r.exitCode & 0xff : r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
+  } else {
+    const guestRam = flags.guestRamMib * 2 ** 20;
+    if (!image.symbols.supervisor_entry) {
+      throw new UsageError(
+        `${path}: no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
+      );
+    }
+    const hv = new Hypervisor({
+      machine: { ...config, ramSize: Math.max(config.ramSize ?? 0, guestRam * 2 + 64 * 2 ** 20) },
+      guestRamSize: guestRam,
+    });
+    hv.addGuest(image, flags.strategy, path);
+    const r = hv.run({ maxInstructions: flags.maxInstructions });
+    const g = r.guests[0];
+    io.out(g.output);
+    stats = r.stats;
+    reason = g.state;
+    if (g.state === "failed") io.err(`shadowlab-hv: the guest failed: ${g.error}\n`);
+    code =
+      g.state === "exited"
+        ? g.exitCode & 0xff
+        : g.state === "wfi"
+          ? EXIT_WFI
+          : g.state === "failed"
+            ? 1
+            : EXIT_BUDGET;
+  }
+  io.err(`\n${flags.strategy}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
+  if (flags.json)
+    writeFileSync(
+      flags.json,
+      `${JSON.stringify({ strategy: flags.strategy, reason, code, ...stats }, null, 2)}\n`,
+    );
+  return code;
+}
+
+/** The `run` command, ready to mount under another program (the `shadowlab` CLI mounts it as `run`). */
+export function hvCommands(parent: Command, io: HvIo, done: (code: number) => void): Command {
+  addMachineOptions(
+    parent
+      .command("run")
+      .description("run a guest image under the hypervisor (or natively with --strategy native)")
+      .argument("<image.elf>", "a guest image with a supervisor_entry symbol")
+      .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
+      .option("--json <file>", "write the counters as JSON")
+      .option("--max-instructions <n>", "stop after this many instructions", positive("--max-instructions"))
+      .option(
+        "--guest-ram-mib <n>",
+        "guest-physical RAM in MiB",
+        positive("--guest-ram-mib"),
+        DEFAULT_HYPERVISOR.guestRamSize / 2 ** 20,
+      ),
+  ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
+  return parent;
+}
+
+export async function main(argv: string[], io: HvIo = processIo): Promise<number> {
+  let code = 0;
+  const program = new Command("shadowlab-hv")
+    .description("the shadowlab hypervisor")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.out(s) });
+  hvCommands(program, io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (e instanceof UsageError) {
+      io.err(`shadowlab-hv: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  return code;
+}
