@@ -318,7 +318,7 @@ export class Hart {
     const delegated = this.priv !== 3 && ((interrupt ? this.mideleg : this.medeleg) & bit) !== 0;
     if (!delegated && this.handler) {
       t.toHandler++;
-      this.handler.trap(this, cause, tval, interrupt);
+      this.handler.trap(this, cause, tval >>> 0, interrupt); // unsigned, as mtval would hold it
       this.invalidateMemos();
       this.recheck();
       return;
@@ -1070,7 +1070,8 @@ export class Hart {
             this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
             break;
           }
-          this.sfence(rs1 !== 0, x[rs1], rs2 !== 0, x[rs2] & 0x1ff);
+          // Bits of rs2 above ASIDLEN are ignored (4.2.1).
+          this.sfence(rs1 !== 0, x[rs1], rs2 !== 0, x[rs2] & ((1 << this.config.asidBits) - 1));
           break;
         case 46: // csrrw
         case 47: // csrrs
