@@ -35,6 +35,7 @@ interface RunFlags {
   json?: string;
   maxInstructions?: number;
   guestRamMib: number;
+  shadowBudgetPages?: number;
   [machineFlag: string]: unknown;
 }
 
@@ -92,6 +93,7 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
     const hv = new Hypervisor({
       machine: { ...config, ramSize: Math.max(config.ramSize ?? 0, guestRam * 2 + 64 * 2 ** 20) },
       guestRamSize: guestRam,
+      ...(flags.shadowBudgetPages ? { shadowBudgetPages: flags.shadowBudgetPages } : {}),
     });
     hv.addGuest(image, flags.strategy, path);
     const r = hv.run({ maxInstructions: flags.maxInstructions });
@@ -128,6 +130,11 @@ export function hvCommands(parent: Command, io: HvIo, done: (code: number) => vo
       .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
       .option("--json <file>", "write the counters as JSON")
       .option("--max-instructions <n>", "stop after this many instructions", positive("--max-instructions"))
+      .option(
+        "--shadow-budget-pages <n>",
+        "machine pages the cached shadows of a guest may use before LRU reclaim",
+        positive("--shadow-budget-pages"),
+      )
       .option(
         "--guest-ram-mib <n>",
         "guest-physical RAM in MiB",

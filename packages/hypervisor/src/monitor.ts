@@ -35,7 +35,6 @@ import {
 } from "@shadowlab/emu-core";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
-import { GuestWalkResult, guestWalk } from "./guest-walk.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { strategyFactory } from "./paging/registry.ts";
 import { FAULT } from "./paging/strategy.ts";
@@ -56,12 +55,19 @@ export interface HypervisorConfig {
   guestRamSize: number;
   /** Instructions a guest runs before the next guest gets the hart (with more than one guest). */
   slice: number;
+  /**
+   * Machine pages the shadows of one guest may occupy, for strategies that
+   * keep shadows across switches (shadow-proactive, shadow-tagged); past it
+   * they reclaim the least recently used shadows. Default: unlimited.
+   */
+  shadowBudgetPages: number;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
   machine: { ramSize: 512 * 1024 * 1024 },
   guestRamSize: 128 * 1024 * 1024,
   slice: 100_000,
+  shadowBudgetPages: Number.POSITIVE_INFINITY,
 };
 
 export interface GuestResult {
@@ -95,7 +101,6 @@ export class Hypervisor implements MachineTrapHandler {
   readonly guests: Guest[] = [];
   private readonly pages: MachinePages;
   private current: Guest | undefined;
-  private readonly fetchWalk = new GuestWalkResult();
   private readonly tagged: boolean;
 
   constructor(config: Partial<HypervisorConfig> = {}) {
@@ -128,6 +133,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.counters,
       () => this.hart.requestStop("stop"),
     );
+    g.core.budgetPages = this.config.shadowBudgetPages;
     this.guests.push(g);
     return g;
   }
@@ -290,18 +296,9 @@ export class Hypervisor implements MachineTrapHandler {
 
   // ------------------------------------------------------------------ instruction emulation
 
-  /** The instruction at the guest's pc, read through the guest's own translation. */
-  private guestInstruction(g: Guest): number | undefined {
-    const pc = this.hart.pc;
-    const cause = guestWalk(g.memory, g.vcpu.satp, pc, ACCESS_FETCH, g.vcpu.view(), false, this.fetchWalk);
-    if (cause !== 0) return undefined;
-    const gpa = this.fetchWalk.gppn * 4096 + (pc & 0xfff);
-    return g.memory.isRam(gpa) ? g.memory.read32(gpa) : undefined;
-  }
-
   /** An illegal-instruction trap: a privileged instruction of the pretend supervisor, or the guest's own illegal instruction. */
   private emulate(g: Guest, tval: number): void {
-    const word = tval !== 0 ? tval >>> 0 : (this.guestInstruction(g) ?? 0);
+    const word = tval !== 0 ? tval >>> 0 : (g.core.guestInstruction() ?? 0);
     const spec = decode(word);
     const v = g.vcpu;
     const name = spec?.name ?? "illegal";
@@ -311,6 +308,7 @@ export class Hypervisor implements MachineTrapHandler {
     }
     if (v.mode === 1 && (name === "sret" || name === "wfi" || name === "sfence.vma")) {
       this.counters.add(`exit.emulate.${name}`);
+      this.hart.instret++; // the emulated instruction retires, as natively (the guest reads instret/time)
       if (name === "sret") {
         returnFromSupervisor(v);
         this.hart.pc = v.sepc >>> 0;
@@ -357,6 +355,7 @@ export class Hypervisor implements MachineTrapHandler {
     }
     if (rd !== 0) x[rd] = old;
     this.hart.pc = (this.hart.pc + 4) >>> 0;
+    this.hart.instret++; // it retires after its own read (Zicsr: counters read as before the instruction)
   }
 
   /** WFI from pretend-S: continue at once if an interrupt is pending and enabled in sie, else sleep until the guest's timer. */
@@ -374,7 +373,7 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** A load or store that reached a device page: perform it on the guest's device. */
   private emulateMmio(g: Guest, gpa: number): void {
-    const word = this.guestInstruction(g);
+    const word = g.core.guestInstruction();
     const spec = word === undefined ? undefined : decode(word);
     const dev = g.core.device(gpa);
     const access = spec ? MMIO_ACCESS[spec.name] : undefined;
@@ -402,6 +401,7 @@ export class Hypervisor implements MachineTrapHandler {
       if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
     }
     this.hart.pc = (this.hart.pc + 4) >>> 0;
+    this.hart.instret++; // the emulated access retires, as natively
   }
 
   // ------------------------------------------------------------------ entering the guest

@@ -10,6 +10,7 @@ import {
   type Access,
   accessFaultCause,
   type Device,
+  decode,
   type Hart,
   PTE,
 } from "@shadowlab/emu-core";
@@ -20,6 +21,8 @@ import type { MachinePages } from "./machine-pages.ts";
 import { FAULT, type FaultOutcome } from "./paging/strategy.ts";
 import { ShadowTable } from "./shadow-table.ts";
 import type { VCpu } from "./vcpu.ts";
+
+const STORE_WIDTH: Readonly<Record<string, 1 | 2 | 4>> = { sb: 1, sh: 2, sw: 4 };
 
 /** The shadow PTE bits that grant nothing: valid, user (the guest runs in real U-mode), A and D preset so the machine walker never writes shadow entries. */
 const SHADOW_BASE = PTE.V | PTE.U | PTE.A | PTE.D;
@@ -52,6 +55,9 @@ export class ShadowCore {
   /** Guest-physical address of the access after a FAULT.MMIO outcome. */
   lastGpa = 0;
   readonly walk = new GuestWalkResult();
+  private readonly fetchWalk = new GuestWalkResult();
+  /** Machine pages the strategy's shadows may occupy before it reclaims (strategies that cache shadows). */
+  budgetPages = Number.POSITIVE_INFINITY;
 
   constructor(
     readonly hart: Hart,
@@ -98,16 +104,54 @@ export class ShadowCore {
    * through the guest, and when it is a RAM access the guest is allowed to
    * make, install the shadow entry for its page in `table`.
    */
-  fill(table: ShadowTable, va: number, access: Access): FaultOutcome {
+  fill(table: ShadowTable, va: number, access: Access, machineAsid?: number): FaultOutcome {
     const outcome = this.resolveGuest(va, access);
-    if (outcome !== FAULT.FILLED) return outcome;
-    const flags = shadowFlags(this.walk.flags, this.vcpu.view(), this.walk.pteAddr < 0);
+    if (outcome === FAULT.FILLED) this.install(table, va, access, false, machineAsid);
+    return outcome;
+  }
+
+  /**
+   * Install the shadow entry for the leaf of the last resolveGuest() in
+   * `table`. `readOnly` withholds write permission (a write-protected guest
+   * page table). `machineAsid` names the ASID the table runs under, for the
+   * flush of a replaced entry.
+   */
+  install(table: ShadowTable, va: number, access: Access, readOnly: boolean, machineAsid?: number): void {
+    let flags = shadowFlags(this.walk.flags, this.vcpu.view(), this.walk.pteAddr < 0);
+    if (readOnly) flags &= ~PTE.W;
     const replaced = table.get(va) !== 0;
     table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags);
     this.counters.add(access === ACCESS_STORE && replaced ? "shadow.fill_dirty" : "shadow.fill");
     // An entry that existed with fewer rights may still sit in the machine TLB.
-    if (replaced) this.flushMachine(va);
-    return FAULT.FILLED;
+    if (replaced) this.flushMachine(va, machineAsid);
+  }
+
+  /** The instruction at the guest's pc, read through the guest's own translation (no A/D update). */
+  guestInstruction(): number | undefined {
+    const pc = this.hart.pc;
+    const w = this.fetchWalk;
+    if (guestWalk(this.memory, this.vcpu.satp, pc, ACCESS_FETCH, this.vcpu.view(), false, w) !== 0)
+      return undefined;
+    const gpa = w.gppn * 4096 + (pc & 0xfff);
+    return this.memory.isRam(gpa) ? this.memory.read32(gpa) : undefined;
+  }
+
+  /**
+   * Perform the guest's faulting store (sb/sh/sw) on guest RAM at `gpa` and
+   * step over it, as hardware would have done had the page been writable.
+   * Returns the store width, or 0 when the instruction is not a plain aligned
+   * store (an AMO or SC, for instance), which the caller must handle otherwise.
+   */
+  emulateStore(gpa: number): 0 | 1 | 2 | 4 {
+    const word = this.guestInstruction();
+    const spec = word === undefined ? undefined : decode(word);
+    const width = spec ? STORE_WIDTH[spec.name] : undefined;
+    if (word === undefined || width === undefined || gpa % width !== 0) return 0;
+    const value = this.hart.x[(word >>> 20) & 31];
+    const ma = this.memory.machineAddr(gpa);
+    this.hart.writePhys(ma, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
+    return width;
   }
 
   /** Flush the machine TLB for one page (all ASIDs) or entirely. */

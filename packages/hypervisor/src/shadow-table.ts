@@ -19,6 +19,8 @@ export class ShadowTable {
   entries = 0;
   /** Level-0 table pages in use (for memory budgets). */
   leafPages = 0;
+  /** Set once destroy() has returned the table's pages. */
+  destroyed = false;
 
   constructor(
     private readonly hart: Hart,
@@ -70,6 +72,21 @@ export class ShadowTable {
     return true;
   }
 
+  /** Drop every entry of the 4 MiB region with root index `i` and return its level-0 table; returns how many entries were dropped. */
+  dropRegion(i: number): number {
+    const leaf = this.leaves[i];
+    if (leaf === 0) return 0;
+    let dropped = 0;
+    for (let j = 0; j < 1024; j++)
+      if (((this.hart.readPhys(leaf * 4096 + j * 4, 4) ?? 0) & V) !== 0) dropped++;
+    this.pages.release(leaf);
+    this.leaves[i] = 0;
+    this.leafPages--;
+    this.entries -= dropped;
+    this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);
+    return dropped;
+  }
+
   /** Visit every valid leaf (va, pte); the callback may drop it. */
   forEach(fn: (va: number, pte: number) => void): void {
     for (let i = 0; i < 1024; i++) {
@@ -101,5 +118,6 @@ export class ShadowTable {
   destroy(): void {
     this.clear();
     this.pages.release(this.root);
+    this.destroyed = true;
   }
 }

@@ -15,8 +15,10 @@ const hi = (v: number): number => Math.floor(v / TWO32) >>> 0;
 export function vcsrAllowed(v: VCpu, csr: number, writes: boolean): boolean {
   if (((csr >>> 8) & 3) > v.mode) return false;
   if (writes && csr >>> 10 === 3) return false;
+  // hpmcounter3..31(h): the boot stub's mcounteren is CY|TM|IR, so below M they are illegal (3.1.11).
+  if ((csr & 0xf60) === 0xc00 && (csr & 31) > 2) return false;
   if ((csr & 0xf60) === 0xc00 && v.mode === 0) {
-    // Counters from pretend-U need the guest's scounteren bit (its mcounteren is all ones: the boot stub's part).
+    // Counters from pretend-U need the guest's scounteren bit (mcounteren.CY/TM/IR are set: the boot stub's part).
     if (((v.scounteren >>> (csr & 31)) & 1) === 0) return false;
   }
   return true;
@@ -113,7 +115,9 @@ export function vcsrWrite(v: VCpu, csr: number, value: number): number {
       v.stimecmp = Math.floor(v.stimecmp / TWO32) * TWO32 + (value >>> 0);
       return VCSR_EFFECT.TIMER;
     case CSR.stimecmph:
-      v.stimecmp = (value >>> 0) * TWO32 + lo(v.stimecmp);
+      // Saturate the high half at 2^21 as the machine does (csrfile.ts), so the value stays an exact
+      // double and the low half survives the "high = -1, low, high" update sequence.
+      v.stimecmp = Math.min(value >>> 0, 0x1f_ffff) * TWO32 + lo(v.stimecmp);
       return VCSR_EFFECT.TIMER;
   }
   return VCSR_EFFECT.NONE;

@@ -1,0 +1,252 @@
+/**
+ * shadow-proactive: one shadow per guest address space (keyed by the guest's
+ * root table and the view), kept across switches, and kept right by
+ * write-protecting the guest's page tables instead of waiting for sfence.vma.
+ *
+ * Every guest page found serving as a page table (root or level 0) while
+ * filling is tracked in a reverse map — page-table page -> the shadows and
+ * root indexes that depend on it — and mapped read-only in every shadow,
+ * active or not. A guest store to it traps; the monitor's shared machinery
+ * performs the store on guest memory, and this strategy drops exactly the
+ * shadow entries the written PTE feeds (refilled on their next use).
+ *
+ * Recycling rule (KVM's write flooding): a tracked page that takes more than
+ * FLOOD_WRITES emulated writes with no use as a page table in between is
+ * taken to have been freed and reused as data; it is unshadowed (no longer
+ * protected, and the shadow state built from it is dropped). A root entry
+ * that stops pointing at a level-0 table also releases that table when no
+ * other shadow uses it. Stores that cannot be emulated (AMOs, SC) unshadow
+ * the page too, and the instruction then runs natively.
+ *
+ * sfence.vma needs no shadow work: every PTE write has already been applied
+ * (and the machine TLB flushed for it), so it is only counted.
+ */
+import { ACCESS_STORE, type Access } from "@shadowlab/emu-core";
+import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
+import type { ShadowCore } from "../shadow-core.ts";
+import type { ShadowTable } from "../shadow-table.ts";
+import { FAULT, type FaultOutcome, type PagingStrategy } from "./strategy.ts";
+
+/** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
+export const FLOOD_WRITES = 3;
+
+interface ProactiveShadow extends CachedShadow {
+  /** Guest-physical page of the guest's root table; -1 for the bare (no translation) shadow. */
+  readonly rootGppn: number;
+}
+
+/** A guest page serving as a page table. */
+interface PtPage {
+  /** Who depends on it: a shadow and the root index it serves at (-1: it is that shadow's root). */
+  parents: { shadow: ProactiveShadow; index: number }[];
+  /** Emulated writes since it was last used as a page table. */
+  writes: number;
+}
+
+const V = 1;
+const R = 2;
+const W = 4;
+const X = 8;
+
+export class ShadowProactive implements PagingStrategy {
+  readonly name = "shadow-proactive";
+  private readonly cache: ShadowCache<ProactiveShadow>;
+  private readonly ptPages = new Map<number, PtPage>();
+  /** Writable shadow mappings by guest page, so a page that becomes a page table can be write-protected everywhere. */
+  private readonly writable = new Map<number, { table: ShadowTable; va: number }[]>();
+  private active: ProactiveShadow | undefined;
+
+  constructor(private readonly core: ShadowCore) {
+    this.cache = new ShadowCache<ProactiveShadow>(core, (e) => this.forget(e));
+  }
+
+  private current(): ProactiveShadow {
+    const v = this.core.vcpu;
+    const rootGppn = v.satp < 0 ? v.satp & 0x3fffff : -1;
+    const key = `${rootGppn}:${v.viewKey()}`;
+    let e = this.cache.use(key);
+    if (e) {
+      if (e !== this.active) this.core.counters.add("shadow.reused");
+    } else {
+      e = this.cache.add({ key, table: this.core.newTable(), rootGppn });
+      this.cache.reclaim(e);
+    }
+    this.active = e;
+    return e;
+  }
+
+  root(): number {
+    return this.current().table.root;
+  }
+
+  asid(): number {
+    return 0;
+  }
+
+  onSatpWrite(): void {
+    this.core.counters.add("shadow.switch");
+  }
+
+  onSfence(): void {
+    this.core.counters.add("shadow.sfence_nothing_to_do");
+  }
+
+  onViewChange(): void {}
+
+  onPageFault(va: number, access: Access): FaultOutcome {
+    const core = this.core;
+    const e = this.current();
+    const outcome = core.resolveGuest(va, access);
+    if (outcome !== FAULT.FILLED) return outcome;
+    const w = core.walk;
+    const gppn = w.gppn;
+    if (access === ACCESS_STORE && this.ptPages.has(gppn)) {
+      if (this.guestPteWrite(gppn, gppn * 4096 + (va & 0xfff))) return FAULT.EMULATED;
+      // Unshadowed (possibly with the active shadow): fill again; the page is now plain data
+      // and the store runs natively.
+      return this.onPageFault(va, access);
+    }
+    if (w.pteAddr >= 0) {
+      this.usedAsTable(w.rootPteAddr >>> 12, e, -1);
+      if (!w.mega) this.usedAsTable(w.pteAddr >>> 12, e, (w.rootPteAddr & 0xfff) >>> 2);
+    }
+    const readOnly = this.ptPages.has(gppn);
+    core.install(e.table, va, access, readOnly);
+    if (!readOnly && (e.table.get(va) & W) !== 0) this.rememberWritable(gppn, e.table, va);
+    this.cache.reclaim(e);
+    return FAULT.FILLED;
+  }
+
+  /** Note that `gppn` serves `shadow` as a page table at `index`; protect it the first time. */
+  private usedAsTable(gppn: number, shadow: ProactiveShadow, index: number): void {
+    let p = this.ptPages.get(gppn);
+    if (!p) {
+      p = { parents: [], writes: 0 };
+      this.ptPages.set(gppn, p);
+      this.core.counters.add("shadow.pt_tracked");
+      this.writeProtect(gppn);
+    }
+    p.writes = 0;
+    if (!p.parents.some((x) => x.shadow === shadow && x.index === index)) p.parents.push({ shadow, index });
+  }
+
+  private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
+    let list = this.writable.get(gppn);
+    if (!list) {
+      list = [];
+      this.writable.set(gppn, list);
+    }
+    list.push({ table, va });
+    if (list.length > 8)
+      this.writable.set(
+        gppn,
+        list.filter((m) => this.mapsWritable(m.table, m.va, gppn)),
+      );
+  }
+
+  private mapsWritable(table: ShadowTable, va: number, gppn: number): boolean {
+    if (table.destroyed) return false;
+    const pte = table.get(va);
+    return (pte & (V | W)) === (V | W) && pte >>> 10 === this.core.memory.machinePpn(gppn * 4096);
+  }
+
+  /** Take write permission away from every shadow mapping of a guest page (active shadows or not). */
+  private writeProtect(gppn: number): void {
+    const list = this.writable.get(gppn);
+    if (!list) return;
+    this.writable.delete(gppn);
+    for (const { table, va } of list) {
+      if (!this.mapsWritable(table, va, gppn)) continue;
+      const pte = table.get(va);
+      table.set(va, pte >>> 10, pte & 0x3ff & ~W);
+      this.core.counters.add("shadow.write_protected");
+      if (table === this.active?.table) this.core.flushMachine(va);
+    }
+  }
+
+  /**
+   * A guest store into one of its page tables: perform it, then drop the
+   * shadow entries the written PTE feeds. Returns false when the page was
+   * unshadowed instead (flooding, or a store that cannot be emulated).
+   */
+  private guestPteWrite(gppn: number, gpa: number): boolean {
+    const c = this.core.counters;
+    const p = this.ptPages.get(gppn);
+    if (!p) return false;
+    c.add("exit.wp_fault");
+    if (++p.writes > FLOOD_WRITES) {
+      c.add("shadow.flooded");
+      this.unshadow(gppn);
+      return false;
+    }
+    const pteAddr = gpa & ~3;
+    const old = this.core.memory.read32(pteAddr);
+    if (this.core.emulateStore(gpa) === 0) {
+      c.add("shadow.unemulated_write");
+      this.unshadow(gppn);
+      return false;
+    }
+    c.add("shadow.pte_write");
+    const j = (pteAddr & 0xfff) >>> 2;
+    for (const { shadow, index } of p.parents) {
+      if (index === -1) {
+        c.add("shadow.entries_flushed", shadow.table.dropRegion(j));
+        this.releaseChild(old, shadow, j);
+        if (shadow === this.active) this.core.flushMachine();
+      } else {
+        const va = ((index << 22) | (j << 12)) >>> 0;
+        if (shadow.table.drop(va)) c.add("shadow.entries_flushed");
+        if (shadow === this.active) this.core.flushMachine(va);
+      }
+    }
+    return true;
+  }
+
+  /** A root entry that pointed at a level-0 table no longer does: that table stops serving this shadow there. */
+  private releaseChild(oldPte: number, shadow: ProactiveShadow, index: number): void {
+    if ((oldPte & V) === 0 || (oldPte & (R | W | X)) !== 0) return; // not a pointer to a table
+    const child = oldPte >>> 10;
+    const p = this.ptPages.get(child);
+    if (!p) return;
+    p.parents = p.parents.filter((x) => !(x.shadow === shadow && x.index === index));
+    if (p.parents.length === 0) {
+      this.ptPages.delete(child);
+      this.core.counters.add("shadow.unshadowed");
+    }
+  }
+
+  /** Stop treating a page as a page table: drop every shadow state built from it. */
+  private unshadow(gppn: number): void {
+    const p = this.ptPages.get(gppn);
+    if (!p) return;
+    this.ptPages.delete(gppn);
+    this.core.counters.add("shadow.unshadowed");
+    for (const { shadow, index } of p.parents) {
+      if (index === -1) {
+        this.cache.delete(shadow); // it was this shadow's root
+      } else {
+        this.core.counters.add("shadow.entries_flushed", shadow.table.dropRegion(index));
+      }
+      if (shadow === this.active) this.core.flushMachine();
+    }
+    if (this.active?.table.destroyed) this.active = undefined;
+  }
+
+  /** A shadow leaves the cache: it no longer depends on any page table. */
+  private forget(e: ProactiveShadow): void {
+    for (const [gppn, p] of this.ptPages) {
+      p.parents = p.parents.filter((x) => x.shadow !== e);
+      if (p.parents.length === 0) this.ptPages.delete(gppn);
+    }
+    if (this.active === e) {
+      this.active = undefined;
+      this.core.flushMachine();
+    }
+  }
+
+  dispose(): void {
+    this.cache.clear();
+    this.ptPages.clear();
+    this.writable.clear();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Shadows kept across guest address-space switches, for the strategies that
+ * cache them: looked up by key, ordered by recency of use, and reclaimed
+ * least recently used first when their machine pages exceed the budget
+ * (`core.budgetPages`).
+ */
+import type { ShadowCore } from "./shadow-core.ts";
+import type { ShadowTable } from "./shadow-table.ts";
+
+export interface CachedShadow {
+  readonly key: string;
+  readonly table: ShadowTable;
+}
+
+export class ShadowCache<E extends CachedShadow> {
+  /** Map iteration order is insertion order: re-inserting on use keeps the LRU at the front. */
+  private readonly byKey = new Map<string, E>();
+
+  constructor(
+    private readonly core: ShadowCore,
+    /** Called before an entry leaves the cache (reclaim or delete), to drop what depends on it. */
+    private readonly onEvict: (e: E) => void,
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** The entry for `key`, made the most recently used; counts a reuse. */
+  use(key: string): E | undefined {
+    const e = this.byKey.get(key);
+    if (e) {
+      this.byKey.delete(key);
+      this.byKey.set(key, e);
+    }
+    return e;
+  }
+
+  add(e: E): E {
+    this.byKey.set(e.key, e);
+    this.core.counters.add("shadow.created");
+    return e;
+  }
+
+  values(): IterableIterator<E> {
+    return this.byKey.values();
+  }
+
+  /** Remove and destroy an entry. */
+  delete(e: E): void {
+    if (this.byKey.get(e.key) !== e) return;
+    this.onEvict(e);
+    this.byKey.delete(e.key);
+    e.table.destroy();
+  }
+
+  /** Machine pages all cached shadows occupy. */
+  pagesUsed(): number {
+    let n = 0;
+    for (const e of this.byKey.values()) n += e.table.pagesUsed;
+    return n;
+  }
+
+  /** Reclaim least recently used shadows (never `keep`) until the budget holds. */
+  reclaim(keep: E): void {
+    const budget = this.core.budgetPages;
+    if (!Number.isFinite(budget)) return;
+    let used = this.pagesUsed();
+    for (const e of [...this.byKey.values()]) {
+      if (used <= budget) break;
+      if (e === keep) continue;
+      used -= e.table.pagesUsed;
+      this.delete(e);
+      this.core.counters.add("shadow.reclaimed");
+    }
+  }
+
+  clear(): void {
+    for (const e of [...this.byKey.values()]) this.delete(e);
+  }
+}
