@@ -247,21 +247,27 @@ export function csrWrite(h: Hart, csr: number, v: number): void {
       h.senvcfg = v & 1;
       return;
     case CSR.satp: {
-      const asidMask = ((1 << h.config.asidBits) - 1) << 22;
+      // A TLB without ASID tags cannot keep address spaces apart, so the hart
+      // implements no ASID bits (ASIDLEN = 0): satp.ASID reads as zero and
+      // software must flush on every switch, as the spec requires then.
+      const asidBits = h.itlb.config.asidTags && h.dtlb.config.asidTags ? h.config.asidBits : 0;
+      const asidMask = ((1 << asidBits) - 1) << 22;
       h.satp = v & (0x8000_0000 | asidMask | 0x3fffff);
       h.invalidateMemos();
       return;
     }
     case CSR.mcountinhibit:
-      // Stored only: the model's counters always count (a permitted WARL simplification).
-      h.mcountinhibit = v & ~2;
+      // The model's counters always count, so CY and IR are read-only zero (3.1.13: a set bit must stop
+      // its counter); the HPM bits are kept, inhibiting a hard-wired-zero counter changes nothing.
+      h.mcountinhibit = v & ~7;
       return;
     case CSR.stimecmp:
       h.stimecmp = withLo(h.stimecmp, v);
       h.recheck();
       return;
     case CSR.stimecmph:
-      h.stimecmp = withHi(h.stimecmp, v);
+      // Saturate the high half at 2^21 (2^53 ticks) so the low half stays exact (see Clint).
+      h.stimecmp = withHi(h.stimecmp, Math.min(v >>> 0, 0x1f_ffff));
       h.recheck();
       return;
     case CSR.mcycle:

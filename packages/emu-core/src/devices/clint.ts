@@ -59,7 +59,9 @@ export class Clint implements Device {
       h.mtimecmp = Math.floor(h.mtimecmp / TWO32) * TWO32 + v;
       h.recheck();
     } else if (off === MTIMECMP + 4) {
-      h.mtimecmp = v * TWO32 + (h.mtimecmp % TWO32);
+      // A high half past 2^21 (beyond 2^53 ticks, never reached) saturates there so the value stays
+      // exact and the low half survives the spec's "high = -1, low, high" update sequence (3.2.1).
+      h.mtimecmp = Math.min(v, 0x1f_ffff) * TWO32 + (h.mtimecmp % TWO32);
       h.recheck();
     } else if (off === MTIME) {
       h.mtime = Math.floor(h.mtime / TWO32) * TWO32 + v;
