@@ -89,7 +89,8 @@ export interface HvRunResult {
 
 const SBI_ERR_NOT_SUPPORTED = -2;
 const CSRRW_OP = specByName("csrrw")?.op ?? 0;
-const TIMER_OFF = Number.MAX_SAFE_INTEGER;
+/** Comparator values at or past this never fire (the saturated high half, as on the machine). */
+const TIMER_OFF = 0x1f_ffff * 2 ** 32;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
 
