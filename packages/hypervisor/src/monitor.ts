@@ -282,8 +282,7 @@ export class Hypervisor implements MachineTrapHandler {
         this.emulateMmio(g, g.core.lastGpa);
         return;
       case FAULT.EMULATED:
-        this.counters.add("exit.pt_write");
-        return;
+        return; // the strategy counted its own exit (e.g. exit.wp_fault)
     }
   }
 

@@ -173,7 +173,6 @@ export class ShadowProactive implements PagingStrategy {
     const c = this.core.counters;
     const p = this.ptPages.get(gppn);
     if (!p) return false;
-    c.add("exit.wp_fault");
     if (++p.writes > FLOOD_WRITES) {
       c.add("shadow.flooded");
       this.unshadow(gppn);
@@ -186,6 +185,8 @@ export class ShadowProactive implements PagingStrategy {
       this.unshadow(gppn);
       return false;
     }
+    // The exit is counted here, once: a write that unshadows instead ends as a hidden fault.
+    c.add("exit.wp_fault");
     c.add("shadow.pte_write");
     const j = (pteAddr & 0xfff) >>> 2;
     for (const { shadow, index } of p.parents) {

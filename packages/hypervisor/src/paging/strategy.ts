@@ -17,7 +17,7 @@ export const FAULT = {
   REFLECT: 1,
   /** A load/store to a device page: emulate it against the device at `core.lastGpa`. */
   MMIO: 2,
-  /** The strategy emulated the faulting instruction itself (e.g. a write to a protected guest page table). */
+  /** The strategy emulated the faulting instruction itself (e.g. a write to a protected guest page table) and counted the exit under `exit.`. */
   EMULATED: 3,
 } as const;
 export type FaultOutcome = (typeof FAULT)[keyof typeof FAULT];
