@@ -878,71 +878,26 @@ export class Hart {
             continue;
           }
           break;
-        case 11: {
-          // lb
-          const va = (x[rs1] + imm) | 0;
-          if (va >>> 12 === this.lVpn) {
-            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
-            x[rd] = ram8[this.lOff + (va & 0xfff)];
-          } else {
-            this.pc = pc >>> 0;
-            const v = this.loadSlow(va, 1, true);
-            if (this.trapped) break;
-            x[rd] = v;
-          }
-          break;
-        }
-        case 12: {
-          // lh
-          const va = (x[rs1] + imm) | 0;
-          if (va >>> 12 === this.lVpn && (va & 1) === 0) {
-            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
-            x[rd] = ram16[(this.lOff + (va & 0xfff)) >>> 1];
-          } else {
-            this.pc = pc >>> 0;
-            const v = this.loadSlow(va, 2, true);
-            if (this.trapped) break;
-            x[rd] = v;
-          }
-          break;
-        }
-        case 13: {
-          // lw
-          const va = (x[rs1] + imm) | 0;
-          if (va >>> 12 === this.lVpn && (va & 3) === 0) {
-            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
-            x[rd] = ram32[(this.lOff + (va & 0xfff)) >>> 2];
-          } else {
-            this.pc = pc >>> 0;
-            const v = this.loadSlow(va, 4, false);
-            if (this.trapped) break;
-            x[rd] = v;
-          }
-          break;
-        }
-        case 14: {
-          // lbu
-          const va = (x[rs1] + imm) | 0;
-          if (va >>> 12 === this.lVpn) {
-            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
-            x[rd] = ramU8[this.lOff + (va & 0xfff)];
-          } else {
-            this.pc = pc >>> 0;
-            const v = this.loadSlow(va, 1, false);
-            if (this.trapped) break;
-            x[rd] = v;
-          }
-          break;
-        }
+        case 11: // lb
+        case 12: // lh
+        case 13: // lw
+        case 14: // lbu
         case 15: {
           // lhu
+          const op = d & 0xff;
+          const width = LOAD_WIDTH[op];
           const va = (x[rs1] + imm) | 0;
-          if (va >>> 12 === this.lVpn && (va & 1) === 0) {
+          if (va >>> 12 === this.lVpn && (va & (width - 1)) === 0) {
             this.memoHit(dc, dtlb, this.lHit, this.lIdx);
-            x[rd] = ramU16[(this.lOff + (va & 0xfff)) >>> 1];
+            const off = this.lOff + (va & 0xfff);
+            if (op === 13) x[rd] = ram32[off >>> 2];
+            else if (op === 11) x[rd] = ram8[off];
+            else if (op === 14) x[rd] = ramU8[off];
+            else if (op === 12) x[rd] = ram16[off >>> 1];
+            else x[rd] = ramU16[off >>> 1];
           } else {
             this.pc = pc >>> 0;
-            const v = this.loadSlow(va, 2, false);
+            const v = this.loadSlow(va, width, op === 11 || op === 12);
             if (this.trapped) break;
             x[rd] = v;
           }
@@ -1199,6 +1154,9 @@ export class Hart {
     x[rd] = old;
   }
 }
+
+/** Access width of the loads by op id (lb, lh, lw, lbu, lhu are ops 11-15). */
+const LOAD_WIDTH: readonly (1 | 2 | 4)[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 1, 2] as (1 | 2 | 4)[];
 
 function vectorTarget(tvec: number, cause: number, interrupt: boolean): number {
   const base = tvec & ~3;

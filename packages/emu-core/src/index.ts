@@ -5,10 +5,13 @@ export {
   EXIT_USAGE,
   EXIT_WFI,
   emuCommands,
+  type Io,
   loadImage,
   machineConfig,
+  processIo,
   UsageError,
 } from "./cli/emu.ts";
+export { type CliOptions, runCli } from "./cli/program.ts";
 export * from "./csr.ts";
 export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";

@@ -8,15 +8,15 @@ import { writeFileSync } from "node:fs";
 import {
   addMachineOptions,
   EXIT_BUDGET,
-  EXIT_USAGE,
   EXIT_WFI,
   loadImage,
   Machine,
   machineConfig,
+  runCli,
   type StatsSnapshot,
   UsageError,
 } from "@shadowlab/emu-core";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { DEFAULT_HYPERVISOR, Hypervisor } from "./monitor.ts";
 import { strategyNames } from "./paging/registry.ts";
 
@@ -145,24 +145,13 @@ export function hvCommands(parent: Command, io: HvIo, done: (code: number) => vo
   return parent;
 }
 
-export async function main(argv: string[], io: HvIo = processIo): Promise<number> {
-  let code = 0;
-  const program = new Command("shadowlab-hv")
-    .description("the shadowlab hypervisor")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.out(s) });
-  hvCommands(program, io, (c) => {
-    code = c;
+export function main(argv: string[], io: HvIo = processIo): Promise<number> {
+  return runCli({
+    name: "shadowlab-hv",
+    description: "the shadowlab hypervisor",
+    argv,
+    err: (line) => io.err(`${line}\n`),
+    out: io.out,
+    mount: (program, done) => hvCommands(program, io, done),
   });
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (e instanceof UsageError) {
-      io.err(`shadowlab-hv: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
-  }
-  return code;
 }

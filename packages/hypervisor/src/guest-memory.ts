@@ -69,6 +69,13 @@ export class GuestMemory {
     this.hart.flushDecoded();
   }
 
+  /** Machine PPNs backing guest pages so far, by guest page order (a read-only view for tests and tools). */
+  backingPpns(): number[] {
+    const out: number[] = [];
+    for (const ppn of this.map) if (ppn !== 0) out.push(ppn);
+    return out;
+  }
+
   /** Free every backing page (the guest is gone). */
   release(): void {
     for (let i = 0; i < this.map.length; i++) {

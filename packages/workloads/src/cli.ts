@@ -21,11 +21,12 @@ import {
   EXIT_WFI,
   machineConfig,
   type RunResult,
+  runCli,
   type StatsSnapshot,
   UsageError,
   writeElf,
 } from "@shadowlab/emu-core";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { type Command, CommanderError, InvalidArgumentError } from "commander";
 import {
   allowedRange,
   describeParams,
@@ -290,19 +291,14 @@ export function reportError(e: unknown, io: Io, prog = "shadowlab-workloads"): n
   throw e;
 }
 
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  let code = 0;
-  const program = new Command("shadowlab-workloads")
-    .description("the shadowlab guest workloads")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => io.err(s.trimEnd()), writeOut: (s) => io.write(s) });
-  workloadCommands(program, io, (c) => {
-    code = c;
+export function main(argv: string[], io: Io = processIo()): Promise<number> {
+  return runCli({
+    name: "shadowlab-workloads",
+    description: "the shadowlab guest workloads",
+    argv,
+    err: io.err,
+    out: io.write,
+    mount: (program, done) => workloadCommands(program, io, done),
+    isUsageError: (e) => e instanceof WorkloadParamError,
   });
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (e) {
-    return reportError(e, io);
-  }
-  return code;
 }

@@ -10,20 +10,19 @@
  * interrupt that can never come.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { ElfError, readElf } from "../elf.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
 import { Disassembler } from "../isa/disasm.ts";
 import { Machine, type RunResult } from "../machine.ts";
 import { DEFAULT_TLB, type TlbConfig, validateTlbConfig } from "../tlb.ts";
+import { EXIT_USAGE, runCli, UsageError } from "./program.ts";
 
-export const EXIT_USAGE = 2;
+export { EXIT_USAGE, UsageError };
+
 export const EXIT_BUDGET = 124;
 export const EXIT_WFI = 125;
-
-/** A mistake of the user's: reported as one line, exit code 2. */
-export class UsageError extends Error {}
 
 function integer(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -234,24 +233,13 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
   return parent;
 }
 
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
-  let code = 0;
-  const program = new Command("shadowlab-emu")
-    .description("the shadowlab RV32 machine")
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => io.err(s.trimEnd()), writeOut: (s) => io.write(s) });
-  emuCommands(program, io, (c) => {
-    code = c;
+export function main(argv: string[], io: Io = processIo()): Promise<number> {
+  return runCli({
+    name: "shadowlab-emu",
+    description: "the shadowlab RV32 machine",
+    argv,
+    err: io.err,
+    out: io.write,
+    mount: (program, done) => emuCommands(program, io, done),
   });
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
-    if (e instanceof UsageError) {
-      io.err(`shadowlab-emu: ${e.message}`);
-      return EXIT_USAGE;
-    }
-    throw e;
-  }
-  return code;
 }
