@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assembleOne } from "../src/asm/index.ts";
 import { decode } from "../src/isa/decode.ts";
-import { ARG_CODEC, Disassembler, disasm } from "../src/isa/disasm.ts";
+import { Disassembler, disasm } from "../src/isa/disasm.ts";
+import { ARG_CODEC } from "../src/isa/operands.ts";
 import { type InsnSpec, TABLE } from "../src/isa/table.ts";
 
 /**

@@ -10,7 +10,8 @@
  */
 import { csrNumber } from "../csr.ts";
 import type { Image, Section } from "../image.ts";
-import { ALIASES, ARG_CODEC, type Fields, type SyntaxPart, syntaxParts } from "../isa/disasm.ts";
+import { ALIASES, type SyntaxPart, syntaxParts } from "../isa/aliases.ts";
+import { ARG_CODEC, type Fields } from "../isa/operands.ts";
 import { isRegName, parseReg } from "../isa/regs.ts";
 import { type Arg, type InsnSpec, TABLE } from "../isa/table.ts";
 import { ByteBuffer } from "./bytes.ts";

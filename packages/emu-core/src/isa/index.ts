@@ -1,17 +1,8 @@
+export { ALIASES, type Alias, aliasesNamed, type SyntaxPart, syntaxParts } from "./aliases.ts";
 export { decode, decodeOp } from "./decode.ts";
-export {
-  ALIASES,
-  type Alias,
-  ARG_CODEC,
-  type DisasmOptions,
-  Disassembler,
-  disasm,
-  disasmImage,
-  disasmRange,
-  type Fields,
-  fieldsOf,
-} from "./disasm.ts";
+export { type DisasmOptions, Disassembler, disasm, disasmImage, disasmRange } from "./disasm.ts";
 export * from "./fields.ts";
+export { ARG_CODEC, type ArgCodec, type Fields, fieldsOf, reservedBits } from "./operands.ts";
 export { ABI_NAMES, type AbiName, isRegName, parseReg, type RegName, regName } from "./regs.ts";
 export {
   type Arg,
