@@ -5,6 +5,7 @@
  */
 import { type Device, type Hart, type Image, SifiveTest, Uart16550 } from "@shadowlab/emu-core";
 import type { HvCounters } from "./counters.ts";
+import { GuestClint } from "./guest-clint.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import type { MachinePages } from "./machine-pages.ts";
 import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
@@ -50,7 +51,7 @@ export class Guest {
       this.exitCode = code;
       onExit(this);
     });
-    this.devices = [this.uart, this.test];
+    this.devices = [this.uart, this.test, new GuestClint(hart)];
     this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters);
     this.strategy = factory(this.core);
     for (const s of image.sections) {

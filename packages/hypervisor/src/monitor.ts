@@ -178,7 +178,9 @@ export class Hypervisor implements MachineTrapHandler {
     if (!live.some((g) => g.state === "runnable")) {
       const wake = Math.min(...live.map((g) => g.wakeAt));
       this.counters.add("idle.time_skipped", wake - now);
+      // Sleeping time passes as it does for a native WFI: the clock and the cycle counter advance.
       this.hart.mtime = wake;
+      this.hart.idleCycles += (wake - now) * this.hart.config.instructionsPerTick;
       for (const g of live) if (g.wakeAt <= wake) g.state = "runnable";
     }
     const start = this.current ? this.guests.indexOf(this.current) + 1 : 0;
@@ -282,6 +284,7 @@ export class Hypervisor implements MachineTrapHandler {
         this.emulateMmio(g, g.core.lastGpa);
         return;
       case FAULT.EMULATED:
+        this.hart.instret++; // the emulated store retires, as natively (the guest reads instret/time)
         return; // the strategy counted its own exit (e.g. exit.wp_fault)
     }
   }

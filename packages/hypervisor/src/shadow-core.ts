@@ -120,7 +120,7 @@ export class ShadowCore {
     let flags = shadowFlags(this.walk.flags, this.vcpu.view(), this.walk.pteAddr < 0);
     if (readOnly) flags &= ~PTE.W;
     const replaced = table.get(va) !== 0;
-    table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags);
+    table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags, this.walk.mega);
     this.counters.add(access === ACCESS_STORE && replaced ? "shadow.fill_dirty" : "shadow.fill");
     // An entry that existed with fewer rights may still sit in the machine TLB.
     if (replaced) this.flushMachine(va, machineAsid);

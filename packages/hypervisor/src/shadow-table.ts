@@ -15,6 +15,8 @@ export class ShadowTable {
   readonly root: number;
   /** Level-0 tables by root index (0 = none). */
   private readonly leaves = new Int32Array(1024);
+  /** Root indexes holding entries split from a guest megapage (a fence by address inside it names them all). */
+  private readonly mega = new Uint8Array(1024);
   /** Valid leaf entries currently installed. */
   entries = 0;
   /** Level-0 table pages in use (for memory budgets). */
@@ -53,9 +55,10 @@ export class ShadowTable {
     return at < 0 ? 0 : (this.hart.readPhys(at, 4) ?? 0);
   }
 
-  /** Install (or replace) the leaf for va: machine page `ppn` with PTE flag bits `flags`. */
-  set(va: number, ppn: number, flags: number): void {
+  /** Install (or replace) the leaf for va: machine page `ppn` with PTE flag bits `flags`; `fromMega`: split from a guest megapage. */
+  set(va: number, ppn: number, flags: number, fromMega = false): void {
     const at = this.leafAddr(va, true);
+    if (fromMega) this.mega[va >>> 22] = 1;
     const old = this.hart.readPhys(at, 4) ?? 0;
     if ((old & V) === 0) this.entries++;
     this.hart.writePhys(at, 4, ((ppn << 10) | flags) >>> 0);
@@ -72,6 +75,22 @@ export class ShadowTable {
     return true;
   }
 
+  /** Whether the entries of va's 4 MiB region include some split from a guest megapage. */
+  fromMega(va: number): boolean {
+    return this.mega[va >>> 22] === 1;
+  }
+
+  /**
+   * Drop what a guest sfence.vma of `va` names: the entry for va, or, when
+   * its region holds entries split from a guest megapage, the whole region
+   * (the fence invalidates every translation built from the leaf PTE of va,
+   * and that leaf covers 4 MiB). Returns how many entries were dropped.
+   */
+  dropFenced(va: number): number {
+    if (this.fromMega(va)) return this.dropRegion(va >>> 22);
+    return this.drop(va) ? 1 : 0;
+  }
+
   /** Drop every entry of the 4 MiB region with root index `i` and return its level-0 table; returns how many entries were dropped. */
   dropRegion(i: number): number {
     const leaf = this.leaves[i];
@@ -81,6 +100,7 @@ export class ShadowTable {
       if (((this.hart.readPhys(leaf * 4096 + j * 4, 4) ?? 0) & V) !== 0) dropped++;
     this.pages.release(leaf);
     this.leaves[i] = 0;
+    this.mega[i] = 0;
     this.leafPages--;
     this.entries -= dropped;
     this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);
@@ -109,6 +129,7 @@ export class ShadowTable {
       this.leaves[i] = 0;
       this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);
     }
+    this.mega.fill(0);
     this.leafPages = 0;
     this.entries = 0;
     return dropped;

@@ -55,10 +55,14 @@ export class ShadowOnDemand implements PagingStrategy {
       return;
     }
     let dropped = 0;
-    for (const t of this.views.values()) if (t.drop(vaddr)) dropped++;
+    let region = false; // entries split from a guest megapage: the fence names all of them
+    for (const t of this.views.values()) {
+      region ||= t.fromMega(vaddr);
+      dropped += t.dropFenced(vaddr);
+    }
     this.core.counters.add("shadow.flush_page");
     this.core.counters.add("shadow.entries_flushed", dropped);
-    this.core.flushMachine(vaddr);
+    this.core.flushMachine(region ? undefined : vaddr);
   }
 
   onViewChange(): void {}

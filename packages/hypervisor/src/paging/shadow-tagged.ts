@@ -67,9 +67,11 @@ export class ShadowTagged implements PagingStrategy {
       if (asid !== undefined && e.guestAsid !== asid) continue;
       const live = this.asids.live(e);
       if (vaddr !== undefined) {
-        if (e.table.drop(vaddr)) {
-          c.add("shadow.entries_flushed");
-          if (live) this.core.flushMachine(vaddr, e.masid);
+        const region = e.table.fromMega(vaddr); // split from a guest megapage: the fence names all of it
+        const dropped = e.table.dropFenced(vaddr);
+        if (dropped > 0) {
+          c.add("shadow.entries_flushed", dropped);
+          if (live) this.core.flushMachine(region ? undefined : vaddr, e.masid);
         }
       } else {
         c.add("shadow.entries_flushed", e.table.clear());

@@ -10,9 +10,18 @@ import { Assembler, type Image } from "@shadowlab/emu-core";
 export const UART = 0x1000_0000;
 export const TEST_DEVICE = 0x0010_0000;
 
-/** The boot stub: PMP open, supervisor traps delegated, Sstc and counters on, mret into S. */
-function bootStub(a: Assembler): void {
+/** Exit code of the native stub's M-mode handler when anything but an ecall from S reaches M. */
+export const MACHINE_TRAP_EXIT = 0x4d;
+
+/**
+ * The boot stub: PMP open, supervisor traps delegated, Sstc and counters on, mret into S.
+ * Its M-mode handler answers an ecall from S as the hypervisor does (an SBI that implements
+ * nothing: a0 = -2 SBI_ERR_NOT_SUPPORTED, a1 = 0, back after the ecall), so SBI calls compare
+ * natively too; any other trap into M powers off with MACHINE_TRAP_EXIT.
+ */
+export function bootStub(a: Assembler): void {
   a.label("_start");
+  a.la("t0", "machine_trap").csrw("mtvec", "t0");
   a.li("t0", -1).csrw(0x3b0, "t0"); // pmpaddr0
   a.li("t0", 0x1f).csrw(0x3a0, "t0"); // pmpcfg0: NAPOT, R, W, X
   a.li("t0", 0xb1ff).csrw("medeleg", "t0"); // every exception but ecall from S/M
@@ -23,6 +32,16 @@ function bootStub(a: Assembler): void {
   a.li("t0", 1 << 11).csrs("mstatus", "t0"); // MPP = S
   a.la("t0", "supervisor_entry").csrw("mepc", "t0");
   a.mret();
+  a.align(4);
+  a.label("machine_trap");
+  a.csrr("a0", "mcause").addi("a0", "a0", -9).bnez("a0", "machine_trap_fail");
+  a.csrr("a0", "mepc").addi("a0", "a0", 4).csrw("mepc", "a0");
+  a.li("a0", -2).li("a1", 0).mret();
+  a.label("machine_trap_fail");
+  a.li("t0", TEST_DEVICE)
+    .li("t1", ((MACHINE_TRAP_EXIT << 16) | 0x3333) >>> 0)
+    .sw("t1", 0, "t0");
+  a.label("machine_trap_hang").j("machine_trap_hang");
 }
 
 /** Emit code that prints the NUL-terminated string at `label` through the UART (clobbers t0-t2). */
