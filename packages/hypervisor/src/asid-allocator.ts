@@ -3,8 +3,15 @@
  * ASIDs: IDs 1..max are given in order; when they run out, the generation
  * advances, the whole machine TLB is flushed once, and every shadow gets a
  * fresh ID the next time it runs. ASID 0 is left to strategies that use none.
+ *
+ * There is one allocator per machine (the Hypervisor owns it): machine ASIDs
+ * are one resource shared by every guest, or two guests' shadows would run
+ * under the same ASID and hit each other's TLB entries. On a machine whose
+ * TLB has no ASID tags there are no ASIDs to give: every shadow runs under
+ * ASID 0 and the monitor flushes at each switch.
  */
-import type { ShadowCore } from "./shadow-core.ts";
+import type { Hart } from "@shadowlab/emu-core";
+import type { HvCounters } from "./counters.ts";
 
 export interface AsidHolder {
   masid: number;
@@ -14,33 +21,36 @@ export interface AsidHolder {
 export class AsidAllocator {
   private next = 1;
   private generation = 1;
+  /** Largest machine ASID (2^asidBits - 1 of the machine's satp; 0 without ASID tags). */
+  readonly max: number;
 
   constructor(
-    private readonly core: ShadowCore,
-    /** Largest machine ASID (2^asidBits - 1 of the machine's satp). */
-    private readonly max: number,
+    private readonly hart: Hart,
+    private readonly counters: HvCounters,
   ) {
-    if (max < 1)
-      throw new RangeError("shadow-tagged needs a machine with at least one ASID bit (asidBits >= 1)");
+    const tagged = hart.itlb.config.asidTags && hart.dtlb.config.asidTags;
+    this.max = tagged ? (1 << hart.config.asidBits) - 1 : 0;
   }
 
   /** The holder's machine ASID, allocating (and recycling the space) as needed. */
   asidOf(h: AsidHolder): number {
+    if (this.max === 0) return 0;
     if (h.masidGeneration === this.generation) return h.masid;
     if (this.next > this.max) {
       this.generation++;
       this.next = 1;
-      this.core.counters.add("asid.recycle");
-      this.core.flushMachine();
+      this.counters.add("asid.recycle");
+      this.counters.add("tlb_flush.all");
+      this.hart.sfence(false, 0, false, 0);
     }
     h.masid = this.next++;
     h.masidGeneration = this.generation;
-    this.core.counters.add("asid.alloc");
+    this.counters.add("asid.alloc");
     return h.masid;
   }
 
   /** Whether the holder's ASID is current (its TLB entries may exist). */
   live(h: AsidHolder): boolean {
-    return h.masidGeneration === this.generation;
+    return this.max > 0 && h.masidGeneration === this.generation;
   }
 }

@@ -20,7 +20,8 @@ export class GuestClint implements Device {
   load(offset: number, width: 1 | 2 | 4): number {
     const aligned = offset & ~3;
     const now = this.hart.mtime;
-    const word = aligned === MTIME ? now % TWO32 >>> 0 : aligned === MTIME + 4 ? Math.floor(now / TWO32) >>> 0 : 0;
+    const word =
+      aligned === MTIME ? (now % TWO32) >>> 0 : aligned === MTIME + 4 ? Math.floor(now / TWO32) >>> 0 : 0;
     const shift = (offset & 3) * 8;
     return width === 4 ? word : (word >>> shift) & ((1 << (width * 8)) - 1);
   }

@@ -4,6 +4,7 @@
  * its paging strategy, and its registers while another guest runs.
  */
 import { type Device, type Hart, type Image, SifiveTest, Uart16550 } from "@shadowlab/emu-core";
+import type { AsidAllocator } from "./asid-allocator.ts";
 import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
 import { GuestMemory } from "./guest-memory.ts";
@@ -42,6 +43,7 @@ export class Guest {
     image: Image,
     factory: StrategyFactory,
     readonly counters: HvCounters,
+    asids: AsidAllocator,
     onExit: (guest: Guest) => void,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
@@ -52,7 +54,7 @@ export class Guest {
       onExit(this);
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
-    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters);
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
     this.strategy = factory(this.core);
     for (const s of image.sections) {
       this.memory.load(s.addr, s.bytes);

@@ -33,6 +33,7 @@ import {
   type StatsSnapshot,
   specByName,
 } from "@shadowlab/emu-core";
+import { AsidAllocator } from "./asid-allocator.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
@@ -101,6 +102,7 @@ export class Hypervisor implements MachineTrapHandler {
   readonly counters = new HvCounters();
   readonly guests: Guest[] = [];
   private readonly pages: MachinePages;
+  private readonly asids: AsidAllocator;
   private current: Guest | undefined;
   private readonly tagged: boolean;
 
@@ -109,6 +111,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.machine = new Machine(this.config.machine);
     this.hart = this.machine.hart;
     this.pages = new MachinePages(this.hart);
+    this.asids = new AsidAllocator(this.hart, this.counters);
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
     this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
@@ -132,6 +135,7 @@ export class Hypervisor implements MachineTrapHandler {
       image,
       strategyFactory(strategy),
       this.counters,
+      this.asids,
       () => this.hart.requestStop("stop"),
     );
     g.core.budgetPages = this.config.shadowBudgetPages;

@@ -14,6 +14,7 @@ import {
   type Hart,
   PTE,
 } from "@shadowlab/emu-core";
+import type { AsidAllocator } from "./asid-allocator.ts";
 import type { HvCounters } from "./counters.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
@@ -66,6 +67,8 @@ export class ShadowCore {
     readonly pages: MachinePages,
     readonly devices: readonly Device[],
     readonly counters: HvCounters,
+    /** The machine's ASID allocator, shared by every guest. */
+    readonly asids: AsidAllocator,
   ) {}
 
   newTable(): ShadowTable {

@@ -10,7 +10,7 @@
  * so empties its shadow as shadow-ondemand would.
  */
 import type { Access } from "@shadowlab/emu-core";
-import { AsidAllocator, type AsidHolder } from "../asid-allocator.ts";
+import type { AsidHolder } from "../asid-allocator.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { FaultOutcome, PagingStrategy } from "./strategy.ts";
@@ -23,11 +23,9 @@ interface TaggedShadow extends CachedShadow, AsidHolder {
 export class ShadowTagged implements PagingStrategy {
   readonly name = "shadow-tagged";
   private readonly cache: ShadowCache<TaggedShadow>;
-  private readonly asids: AsidAllocator;
 
   constructor(private readonly core: ShadowCore) {
     this.cache = new ShadowCache<TaggedShadow>(core, () => {});
-    this.asids = new AsidAllocator(core, (1 << core.hart.config.asidBits) - 1);
   }
 
   private current(): TaggedShadow {
@@ -46,7 +44,7 @@ export class ShadowTagged implements PagingStrategy {
   }
 
   asid(): number {
-    return this.asids.asidOf(this.current());
+    return this.core.asids.asidOf(this.current());
   }
 
   onSatpWrite(): void {
@@ -65,7 +63,7 @@ export class ShadowTagged implements PagingStrategy {
     for (const e of this.cache.values()) {
       // Over-flushing is allowed: shadows do not remember which entries came from global PTEs.
       if (asid !== undefined && e.guestAsid !== asid) continue;
-      const live = this.asids.live(e);
+      const live = this.core.asids.live(e);
       if (vaddr !== undefined) {
         const region = e.table.fromMega(vaddr); // split from a guest megapage: the fence names all of it
         const dropped = e.table.dropFenced(vaddr);
@@ -84,7 +82,7 @@ export class ShadowTagged implements PagingStrategy {
 
   onPageFault(va: number, access: Access): FaultOutcome {
     const e = this.current();
-    const outcome = this.core.fill(e.table, va, access, this.asids.asidOf(e));
+    const outcome = this.core.fill(e.table, va, access, this.core.asids.asidOf(e));
     this.cache.reclaim(e);
     return outcome;
   }
