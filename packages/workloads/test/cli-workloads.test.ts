@@ -58,7 +58,7 @@ describe("shadowlab-workloads list", () => {
       type: "integer",
       default: 4,
       minimum: 1,
-      maximum: 48,
+      maximum: 96,
     });
   });
 });
@@ -137,12 +137,12 @@ describe("shadowlab-workloads mistakes: one line, exit 2", () => {
       "shadowlab-workloads: syscall: unknown parameter 'count' (parameters: iterations, asid)",
     ],
     [
-      ["run", "ctxswitch", "--param", "processes=49"],
-      "shadowlab-workloads: ctxswitch: parameter processes must be an integer from 1 to 48 (got 49)",
+      ["run", "ctxswitch", "--param", "processes=97"],
+      "shadowlab-workloads: ctxswitch: parameter processes must be an integer from 1 to 96 (got 97)",
     ],
     [
       ["run", "ctxswitch", "--param", "processes=four"],
-      'shadowlab-workloads: ctxswitch: parameter processes must be an integer from 1 to 48 (got "four")',
+      'shadowlab-workloads: ctxswitch: parameter processes must be an integer from 1 to 96 (got "four")',
     ],
     [
       ["run", "ctxswitch", "--param", "asid=2"],

@@ -93,7 +93,7 @@ describe("workload registry", () => {
       "ctxswitch: parameter pages must be an integer from 0 to 256 (got 257)",
     );
     expect(msg(() => parseParamArgs(cs, ["processes=0"]))).toBe(
-      "ctxswitch: parameter processes must be an integer from 1 to 48 (got 0)",
+      "ctxswitch: parameter processes must be an integer from 1 to 96 (got 0)",
     );
     expect(msg(() => parseParamArgs(cs, ["rounds=ten"]))).toBe(
       'ctxswitch: parameter rounds must be an integer from 1 to 100000 (got "ten")',

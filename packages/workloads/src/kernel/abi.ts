@@ -98,4 +98,4 @@ export interface KernelOptions {
   maxProcs: number;
 }
 
-export const DEFAULT_KERNEL: KernelOptions = { quantum: 10_000, asid: false, maxProcs: 64 };
+export const DEFAULT_KERNEL: KernelOptions = { quantum: 10_000, asid: false, maxProcs: 128 };

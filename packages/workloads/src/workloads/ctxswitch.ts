@@ -32,7 +32,7 @@ export const MAX_WORKING_SET = 4096;
 
 export const ctxswitchSchema = z
   .object({
-    processes: intParam(1, 48, 4, "processes in the ring (P): pid 1 and its P-1 children"),
+    processes: intParam(1, 96, 4, "processes in the ring (P): pid 1 and its P-1 children"),
     pages: intParam(0, 256, 4, "pages of its own working set each process touches per turn (W)"),
     rounds: intParam(1, 100_000, 50, "turns each process takes, each ended by a yield (R)"),
     asid: asidParam(),

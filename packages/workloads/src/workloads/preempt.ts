@@ -13,7 +13,7 @@ import { computeLoop } from "./compute.ts";
 
 export const preemptSchema = z
   .object({
-    processes: intParam(1, 48, 4, "CPU-bound processes (P)"),
+    processes: intParam(1, 96, 4, "CPU-bound processes (P)"),
     iterations: intParam(
       1,
       1_000_000_000,
