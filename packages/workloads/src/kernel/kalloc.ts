@@ -1,9 +1,13 @@
 /**
- * Physical page allocator: a singly linked free list of 4 KiB pages (the
- * link is the first word of each free page) over the managed RAM after the
- * kernel image. `kernel_free_pages` counts the list; `kernel_free_pages_boot`
- * is its value once the list is built, before process 1 takes any page, so
- * the two are equal again when every process has exited.
+ * Physical page allocator over the managed RAM after the kernel image: a
+ * singly linked free list of recycled pages (the link is the first word of
+ * each free page) in front of a bump pointer over pages never used yet. The
+ * order is that of one free list built from the lowest page up, but boot
+ * touches no page: a guest kernel that wrote every free page at boot would
+ * make every paging strategy pay for thousands of page touches before any
+ * workload ran. `kernel_free_pages` counts both; `kernel_free_pages_boot` is
+ * its value before process 1 takes any page, so the two are equal again when
+ * every process has exited.
  */
 import { emitString } from "./console.ts";
 import { hex, KERNEL_ERROR, type KernelContext, PAGE, RAM_END } from "./layout.ts";
@@ -11,26 +15,18 @@ import { hex, KERNEL_ERROR, type KernelContext, PAGE, RAM_END } from "./layout.t
 export function emitKalloc(k: KernelContext): void {
   const { a } = k;
   a.asm(`
-# kalloc_init(): pushes the pages from the top down, so the lowest page is
-# handed out first. Leaf.
+# kalloc_init(): every managed page is fresh. Leaf.
 kalloc_init:
     la    t0, kernel_end
+    la    t1, kernel_fresh
+    sw    t0, 0(t1)
     li    t1, ${hex(RAM_END)}
-    li    t2, 0
-    li    t3, 0
-    li    t4, ${PAGE}
-kalloc_init_loop:
-    sub   t1, t1, t4
-    sw    t2, 0(t1)
-    mv    t2, t1
-    addi  t3, t3, 1
-    bltu  t0, t1, kalloc_init_loop
-    la    t0, kernel_free_list
-    sw    t2, 0(t0)
+    sub   t1, t1, t0
+    srli  t1, t1, 12
     la    t0, kernel_free_pages
-    sw    t3, 0(t0)
+    sw    t1, 0(t0)
     la    t0, kernel_free_pages_boot
-    sw    t3, 0(t0)
+    sw    t1, 0(t0)
     ret
 
 # kalloc_raw() -> a0 = a page with stale contents (for copies). Leaf;
@@ -38,14 +34,24 @@ kalloc_init_loop:
 kalloc_raw:
     la    t0, kernel_free_list
     lw    a0, 0(t0)
-    beqz  a0, kalloc_out_of_memory
+    beqz  a0, kalloc_fresh
     lw    t1, 0(a0)
     sw    t1, 0(t0)
+kalloc_count:
     la    t0, kernel_free_pages
     lw    t1, 0(t0)
     addi  t1, t1, -1
     sw    t1, 0(t0)
     ret
+kalloc_fresh:
+    la    t0, kernel_fresh
+    lw    a0, 0(t0)
+    li    t1, ${hex(RAM_END)}
+    bgeu  a0, t1, kalloc_out_of_memory
+    li    t1, ${PAGE}
+    add   t1, a0, t1
+    sw    t1, 0(t0)
+    j     kalloc_count
 kalloc_out_of_memory:
     li    a0, ${KERNEL_ERROR.outOfMemory}
     la    a1, msg_out_of_memory
@@ -100,6 +106,7 @@ kfree_bad:
   a.section(".data");
   a.align(4);
   a.label("kernel_free_list").word(0);
+  a.label("kernel_fresh").word(0);
   a.label("kernel_free_pages").word(0);
   a.label("kernel_free_pages_boot").word(0);
   a.section(".text");
