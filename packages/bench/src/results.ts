@@ -1,0 +1,313 @@
+/**
+ * Results on disk: `<dir>/results.json` (metadata + rows, the source of
+ * truth) and `<dir>/results.csv` (the same rows, one per cell, flattened).
+ * Both are rewritten after every cell through a temporary file and a rename,
+ * so a run killed at any moment leaves valid files holding every finished
+ * cell (the CSV is written first: at worst it holds one cell more than the
+ * JSON, and the JSON decides what a resumed run skips).
+ *
+ * A JSON row and a CSV row are the same record: nested objects of the JSON
+ * (param, config, events, native_events, cycles, counters) become dotted
+ * CSV columns (`param.processes`, `counters.tlb.tlb.hits`).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "csv-stringify/sync";
+import { EVENT_CLASSES, type EventCounts, getProfile } from "./cost.ts";
+import { type Cell, expandCells, MACHINE_FIELDS, type MachineSpec, type Suite } from "./suite.ts";
+
+export const RESULTS_FORMAT = "shadowlab-results/1";
+
+export interface ResultRow {
+  suite: string;
+  index: number;
+  cell: string;
+  workload: string;
+  strategy: string;
+  params: string;
+  machine: string;
+  status: "ok" | "failed";
+  failure: string;
+  exit_reason: string;
+  exit_code: number | null;
+  output_equal: boolean | null;
+  output_bytes: number | null;
+  output_sha256: string;
+  instructions: number | null;
+  profile: string;
+  cycles_total: number | null;
+  native_cycles_total: number | null;
+  slowdown: number | null;
+  wall_mean_ms: number | null;
+  wall_p50_ms: number | null;
+  wall_p99_ms: number | null;
+  wall_rme_pct: number | null;
+  wall_samples: number | null;
+  host_mips: number | null;
+  unclassified: string;
+  param: Record<string, number | boolean | string>;
+  config: MachineSpec;
+  events: EventCounts;
+  native_events: EventCounts;
+  cycles: EventCounts;
+  counters: Record<string, number>;
+  error: string;
+  output_diff: string;
+}
+
+/** The scalar columns, in CSV order (the README documents each). */
+export const FIXED_COLUMNS = [
+  "suite",
+  "index",
+  "cell",
+  "workload",
+  "strategy",
+  "params",
+  "machine",
+  "status",
+  "failure",
+  "exit_reason",
+  "exit_code",
+  "output_equal",
+  "output_bytes",
+  "output_sha256",
+  "instructions",
+  "profile",
+  "cycles_total",
+  "native_cycles_total",
+  "slowdown",
+  "wall_mean_ms",
+  "wall_p50_ms",
+  "wall_p99_ms",
+  "wall_rme_pct",
+  "wall_samples",
+  "host_mips",
+  "unclassified",
+] as const;
+
+/** Columns a different cost profile changes (everything else is a measurement or a counter). */
+export const MODELED_COLUMNS = [
+  "profile",
+  "cycles_total",
+  "native_cycles_total",
+  "slowdown",
+  ...EVENT_CLASSES.map((c) => `cycles.${c}`),
+];
+
+export const TRAILING_COLUMNS = ["error", "output_diff"] as const;
+
+/** Counter groups in column order; within a group counters sort by name. */
+const COUNTER_GROUPS = ["instructions.", "cycles", "time", "traps.", "tlb.", "walk.", "hv."];
+
+function counterRank(name: string): number {
+  for (let i = 0; i < COUNTER_GROUPS.length; i++) {
+    const g = COUNTER_GROUPS[i];
+    if (g.endsWith(".") ? name.startsWith(g) : name === g) return i;
+  }
+  return COUNTER_GROUPS.length;
+}
+
+export function sortCounterNames(names: Iterable<string>): string[] {
+  return [...new Set(names)].sort((a, b) => counterRank(a) - counterRank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The CSV columns for a set of rows: fixed, config, param (sorted), events, native_events, cycles, counters, trailing. */
+export function columnsOf(rows: readonly ResultRow[]): string[] {
+  const params = [...new Set(rows.flatMap((r) => Object.keys(r.param)))].sort();
+  const counters = sortCounterNames(rows.flatMap((r) => Object.keys(r.counters)));
+  return [
+    ...FIXED_COLUMNS,
+    ...MACHINE_FIELDS.map((f) => `config.${f}`),
+    ...params.map((p) => `param.${p}`),
+    ...EVENT_CLASSES.map((c) => `events.${c}`),
+    ...EVENT_CLASSES.map((c) => `native_events.${c}`),
+    ...EVENT_CLASSES.map((c) => `cycles.${c}`),
+    ...counters.map((c) => `counters.${c}`),
+    ...TRAILING_COLUMNS,
+  ];
+}
+
+/** The value of a (possibly dotted) column of a row: a counter a row lacks is 0, a parameter it lacks is empty. */
+export function cellValue(row: ResultRow, column: string): string | number | boolean | null {
+  const dot = column.indexOf(".");
+  if (dot < 0) return (row as unknown as Record<string, string | number | boolean | null>)[column] ?? null;
+  const group = column.slice(0, dot);
+  const key = column.slice(dot + 1);
+  const obj = (row as unknown as Record<string, Record<string, unknown>>)[group];
+  const v = obj?.[key];
+  if (v === undefined) return group === "counters" ? 0 : null;
+  return v as string | number | boolean;
+}
+
+export function toCsv(rows: readonly ResultRow[]): string {
+  const columns = columnsOf(rows);
+  const records = rows.map((r) =>
+    columns.map((c) => {
+      const v = cellValue(r, c);
+      return v === null ? "" : typeof v === "boolean" ? (v ? "true" : "false") : String(v);
+    }),
+  );
+  return stringify([columns, ...records]);
+}
+
+// ---- metadata ---------------------------------------------------------------------------------
+
+export interface Metadata {
+  format: string;
+  suite: string;
+  suiteHash: string;
+  profile: string;
+  /** The cost profile's cycles per event class, for readers without this code. */
+  profileCycles: Record<string, number>;
+  commit: string;
+  commitDirty: boolean;
+  node: string;
+  cpu: string;
+  cores: number;
+  platform: string;
+  /** When this results directory was started, and last written. */
+  date: string;
+  updated: string;
+  jobs: number;
+  /** Workers were child processes or threads. */
+  isolation?: string;
+  selection: { filter: string; shard: string };
+  cells: { suite: number; selected: number; done: number; failed: number };
+  /** Every selected cell has a row. */
+  complete: boolean;
+  /** The normalized suite these cells come from (so recost and merge need no suite lookup). */
+  definition: Suite;
+  /** For merged results: where the rows came from. */
+  sources?: {
+    dir: string;
+    commit: string;
+    cpu: string;
+    node: string;
+    date: string;
+    selection: Metadata["selection"];
+    rows: number;
+  }[];
+}
+
+export interface ResultsFile {
+  metadata: Metadata;
+  rows: ResultRow[];
+}
+
+function git(args: string[]): string | undefined {
+  try {
+    return execFileSync("git", args, {
+      cwd: dirname(fileURLToPath(import.meta.url)),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where and on what this run happens. */
+export function hostInfo(): Pick<Metadata, "commit" | "commitDirty" | "node" | "cpu" | "cores" | "platform"> {
+  const commit = git(["rev-parse", "HEAD"]) ?? "unknown";
+  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  return {
+    commit,
+    commitDirty: status !== undefined && status !== "",
+    node: process.version,
+    cpu: cpus()[0]?.model?.trim() ?? "unknown",
+    cores: availableParallelism(),
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
+// ---- the store --------------------------------------------------------------------------------
+
+export const JSON_NAME = "results.json";
+export const CSV_NAME = "results.csv";
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export class ResultsReadError extends Error {}
+
+export function readResults(dir: string): ResultsFile | undefined {
+  const path = join(dir, JSON_NAME);
+  if (!existsSync(path)) return undefined;
+  let parsed: ResultsFile;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8")) as ResultsFile;
+  } catch (e) {
+    throw new ResultsReadError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (parsed?.metadata?.format !== RESULTS_FORMAT || !Array.isArray(parsed.rows))
+    throw new ResultsReadError(`${path}: not a shadowlab results file (format ${RESULTS_FORMAT})`);
+  return parsed;
+}
+
+/** Counts and completeness of `rows` against the cells a selection asked for. */
+export function tally(
+  rows: Iterable<ResultRow>,
+  selected: readonly Pick<Cell, "id">[],
+  suiteCells: number,
+): Metadata["cells"] & { complete: boolean } {
+  const want = new Set(selected.map((c) => c.id));
+  let done = 0;
+  let failed = 0;
+  for (const r of rows) {
+    if (!want.has(r.cell)) continue;
+    done++;
+    if (r.status !== "ok") failed++;
+  }
+  return { suite: suiteCells, selected: want.size, done, failed, complete: done === want.size };
+}
+
+export class ResultStore {
+  readonly rows = new Map<string, ResultRow>();
+
+  constructor(
+    readonly dir: string,
+    public metadata: Metadata,
+    rows: Iterable<ResultRow> = [],
+  ) {
+    for (const r of rows) this.rows.set(r.cell, r);
+  }
+
+  put(row: ResultRow): void {
+    this.rows.set(row.cell, row);
+  }
+
+  sortedRows(): ResultRow[] {
+    return [...this.rows.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** Writes the CSV, then the JSON, each atomically. */
+  save(selected: readonly Pick<Cell, "id">[]): void {
+    mkdirSync(this.dir, { recursive: true });
+    const rows = this.sortedRows();
+    const t = tally(rows, selected, this.metadata.cells.suite);
+    this.metadata = {
+      ...this.metadata,
+      updated: new Date().toISOString(),
+      cells: { suite: t.suite, selected: t.selected, done: t.done, failed: t.failed },
+      complete: t.complete,
+    };
+    writeAtomic(join(this.dir, CSV_NAME), toCsv(rows));
+    writeAtomic(join(this.dir, JSON_NAME), `${JSON.stringify({ metadata: this.metadata, rows }, null, 1)}\n`);
+  }
+}
+
+export function profileMetadata(name: string): Pick<Metadata, "profile" | "profileCycles"> {
+  const p = getProfile(name);
+  return { profile: p.name, profileCycles: { ...p.cycles } };
+}
+
+/** Every cell of the stored definition (what "complete" is measured against after a merge). */
+export function definitionCells(def: Suite): Cell[] {
+  return expandCells(def);
+}
