@@ -21,26 +21,6 @@ export const JSON_NAME = "results.json";
 export const CSV_NAME = "results.csv";
 export const NATIVE = "native";
 
-/** The event classes in the bench's column order; classes the files name beyond these follow, sorted. */
-export const KNOWN_EVENT_CLASSES = [
-  "instruction",
-  "tlb_hit",
-  "walk_ref",
-  "trap",
-  "exit",
-  "emulate",
-  "mmio",
-  "reflect",
-  "shadow_fill",
-  "wp_fault",
-  "flush",
-  "flush_entry",
-  "shadow_table",
-  "asid",
-  "guest_switch",
-  "other",
-] as const;
-
 /** A results directory that cannot be read: the message names the file and what is wrong. */
 export class ResultsError extends Error {
   override name = "ResultsError";
@@ -434,11 +414,12 @@ export function readResults(dir: string): Results {
     dir.split(/[\\/]/).filter(Boolean).pop() ||
     "results";
 
+  // Event classes in the order the cost profile lists them (the bench's column order), then any
+  // others in the order the rows name them: the report knows no class list of its own.
   const seenClasses = new Set(rows.flatMap((r) => Object.keys(r.cycles)));
-  const eventClasses = [
-    ...KNOWN_EVENT_CLASSES.filter((c) => seenClasses.has(c)),
-    ...[...seenClasses].filter((c) => !(KNOWN_EVENT_CLASSES as readonly string[]).includes(c)).sort(),
-  ];
+  const profile = metadata.profileCycles;
+  const profileOrder = profile && typeof profile === "object" ? Object.keys(profile) : [];
+  const eventClasses = [...new Set([...profileOrder.filter((c) => seenClasses.has(c)), ...seenClasses])];
   const definition = metadata.definition as { strategies?: unknown } | undefined;
   const declared = Array.isArray(definition?.strategies)
     ? definition.strategies.filter((s): s is string => typeof s === "string")
