@@ -89,6 +89,7 @@ interface RunFlags {
   out?: string;
   resume?: boolean;
   force?: boolean;
+  again?: boolean;
   retryFailed?: boolean;
   repetitions?: number;
   maxInstructions?: number;
@@ -156,6 +157,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     .option("--resume", "keep the cells already in the results directory and run the rest")
     .option("--force", "discard results already in the directory and run everything")
     .option("--retry-failed", "with --resume: run failed cells again")
+    .option("--again", "with --resume: when every cell is already done, measure the whole suite again")
     .option("--repetitions <n>", "timed samples per cell (overrides the suite)", positiveInt("--repetitions"))
     .option(
       "--max-instructions <n>",
@@ -189,6 +191,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
         resume: flags.resume,
         force: flags.force,
         retryFailed: flags.retryFailed,
+        again: flags.again,
         progress: flags.progress,
         log: io.err,
       });

@@ -42,6 +42,8 @@ export interface RunOptions {
   resume?: boolean;
   force?: boolean;
   retryFailed?: boolean;
+  /** With resume: results that are already complete are measured again from scratch (what `npm run bench` wants). */
+  again?: boolean;
   progress?: ProgressMode;
   /** Progress and messages (stderr by default). */
   log?: (text: string) => void;
@@ -171,6 +173,10 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     definition: suite,
   };
 
+  if (stored && todo.length === 0 && opts.again) {
+    log(`${rel} is complete (written ${stored.metadata.updated}); measuring it again (--again)\n`);
+    return runSuite({ ...opts, force: true, resume: false, again: false });
+  }
   if (stored && todo.length === 0) {
     const t = tally(kept, selected, all.length);
     if (stored.metadata.profile !== suite.profile || stored.rows.length !== kept.length) {

@@ -130,6 +130,16 @@ describe("shadowlab bench run", () => {
     );
   });
 
+  it("with --resume --again measures a complete suite again (npm run bench), with the same counters", () => {
+    cpSync(join(work, "ref"), join(work, "remeasured"), { recursive: true });
+    const before = readJson("remeasured").metadata.updated;
+    const r = shadowlab("bench", "run", tinyPath, "--out", "remeasured", "--resume", "--again");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/remeasured is complete .*measuring it again \(--again\)/);
+    expect(readJson("remeasured").metadata.updated).not.toBe(before);
+    expect(counterColumns(readCsv("remeasured"))).toEqual(counterColumns(readCsv("ref")));
+  });
+
   it("survives SIGKILL mid-run: valid files, and --resume equals an uninterrupted run cell for cell", async () => {
     const dir = join(work, "killed");
     const child: ChildProcess = spawn(
