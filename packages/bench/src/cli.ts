@@ -137,7 +137,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     .command("run")
     .description("run a suite into results/<suite>/ (results.csv + results.json, written cell by cell)")
     .argument("<suite>", "a built-in suite name (see `bench list`), or a .json / .ts suite file")
-    .option("-j, --jobs <n>", "worker threads (default: one per core)", positiveInt("--jobs"))
+    .option("-j, --jobs <n>", "parallel workers (default: one per core)", positiveInt("--jobs"))
     .addOption(
       new Option("--isolation <kind>", "workers as child processes or as worker threads of this process")
         .choices(["process", "thread"])

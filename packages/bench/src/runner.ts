@@ -1,6 +1,6 @@
 /**
  * Running a suite: select cells (filter, shard), reconcile with results
- * already on disk (resume, force), hand baseline groups to worker threads,
+ * already on disk (resume, force), hand baseline groups to workers,
  * and write every finished cell at once. Also `recost` and `merge`.
  */
 import { fork } from "node:child_process";

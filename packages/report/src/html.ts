@@ -95,7 +95,7 @@ function metadataList(results: Results): string {
   add("platform", m.platform);
   add("started", m.date);
   add("last written", m.updated);
-  add("worker threads", m.jobs);
+  add("workers", m.jobs);
   add("suite hash", m.suiteHash);
   const sel = (m.selection ?? {}) as Record<string, unknown>;
   if (sel.filter) add("filter", sel.filter);
