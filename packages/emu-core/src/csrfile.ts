@@ -48,6 +48,20 @@ const hi = (v: number): number => Math.floor(v / TWO32) >>> 0;
 const withLo = (v: number, l: number): number => Math.floor(v / TWO32) * TWO32 + (l >>> 0);
 const withHi = (v: number, h: number): number => (h >>> 0) * TWO32 + lo(v);
 
+/**
+ * The 64-bit mcycle/minstret are an internal count (below 2^53) plus a software-written offset kept
+ * as a low part in [0, 2^32) and a high word, so both halves read exactly and wrap modulo 2^64
+ * (privileged spec 1.12, 3.1.11: the counters have 64-bit precision on RV32).
+ */
+const counterLo = (base: number, adj: number): number => (base + adj) >>> 0;
+const counterHi = (base: number, adj: number, adjHi: number): number =>
+  (Math.floor((base + adj) / TWO32) + adjHi) >>> 0;
+/** The offset pair that makes the counter read `vLo`:`vHi` at internal count `base`. */
+function counterOffset(base: number, vLo: number, vHi: number): [number, number] {
+  const adj = (vLo - base) >>> 0;
+  return [adj, (vHi - Math.floor((base + adj) / TWO32)) >>> 0];
+}
+
 const isHpm = (csr: number, base: number): boolean => csr >= base + 3 && csr <= base + 31;
 
 /** Whether an unprivileged counter (cycle/time/instret/hpmcounterN and their h halves) may be read at this privilege. */
@@ -140,16 +154,16 @@ export function csrRead(h: Hart, csr: number): number | undefined {
       return hi(h.stimecmp);
     case CSR.mcycle:
     case CSR.cycle:
-      return lo(h.mcycle);
+      return counterLo(h.instret + h.idleCycles, h.cycleAdjust);
     case CSR.mcycleh:
     case CSR.cycleh:
-      return hi(h.mcycle);
+      return counterHi(h.instret + h.idleCycles, h.cycleAdjust, h.cycleAdjustHi);
     case CSR.minstret:
     case CSR.instret:
-      return lo(h.minstret);
+      return counterLo(h.instret, h.instretAdjust);
     case CSR.minstreth:
     case CSR.instreth:
-      return hi(h.minstret);
+      return counterHi(h.instret, h.instretAdjust, h.instretAdjustHi);
     case CSR.time:
       return lo(h.mtime);
     case CSR.timeh:
@@ -271,17 +285,25 @@ export function csrWrite(h: Hart, csr: number, v: number): void {
       h.recheck();
       return;
     case CSR.mcycle:
-      h.cycleAdjust = withLo(h.mcycle, v) - (h.mcycle - h.cycleAdjust);
+    case CSR.mcycleh: {
+      const base = h.instret + h.idleCycles;
+      // The other half as it was before this instruction: writing either half replaces its increment.
+      const cLo = counterLo(base - 1, h.cycleAdjust);
+      const cHi = counterHi(base - 1, h.cycleAdjust, h.cycleAdjustHi);
+      [h.cycleAdjust, h.cycleAdjustHi] =
+        csr === CSR.mcycle ? counterOffset(base, v, cHi) : counterOffset(base, cLo, v);
       return;
-    case CSR.mcycleh:
-      h.cycleAdjust = withHi(h.mcycle, v) - (h.mcycle - h.cycleAdjust);
-      return;
+    }
     case CSR.minstret:
-      h.instretAdjust = withLo(h.minstret, v) - h.instret;
+    case CSR.minstreth: {
+      const base = h.instret;
+      // The other half as it was before this instruction: writing either half replaces its increment.
+      const cLo = counterLo(base - 1, h.instretAdjust);
+      const cHi = counterHi(base - 1, h.instretAdjust, h.instretAdjustHi);
+      [h.instretAdjust, h.instretAdjustHi] =
+        csr === CSR.minstret ? counterOffset(base, v, cHi) : counterOffset(base, cLo, v);
       return;
-    case CSR.minstreth:
-      h.instretAdjust = withHi(h.minstret, v) - h.instret;
-      return;
+    }
   }
   if (csr >= 0x3a0 && csr <= 0x3af) h.pmpcfg[csr - 0x3a0] = v;
   else if (csr >= 0x3b0 && csr <= 0x3ef) h.pmpaddr[csr - 0x3b0] = v;

@@ -130,9 +130,14 @@ export class Hart {
   instret = 0;
   timeOffset = 0;
   idleCycles = 0;
-  /** minstret/mcycle as written by software minus the internal counts. */
+  /**
+   * minstret/mcycle as written by software minus the internal counts, modulo 2^64, as a low part in
+   * [0, 2^32) and a high word: a single double cannot hold a 64-bit offset exactly (see csrfile.ts).
+   */
   instretAdjust = 0;
+  instretAdjustHi = 0;
   cycleAdjust = 0;
+  cycleAdjustHi = 0;
   mtimecmp = Number.MAX_SAFE_INTEGER;
   stimecmp = Number.MAX_SAFE_INTEGER;
   /** instret value at which the loop must look at interrupts/timers/stop again. */
@@ -238,11 +243,12 @@ export class Hart {
     this.timeOffset = v - Math.floor(this.instret / this.config.instructionsPerTick);
     this.recheck();
   }
+  /** The 64-bit values as numbers, rounded above 2^53 (statistics); the CSRs read exact halves (csrfile.ts). */
   get mcycle(): number {
-    return this.instret + this.idleCycles + this.cycleAdjust;
+    return counter64(this.instret + this.idleCycles, this.cycleAdjust, this.cycleAdjustHi);
   }
   get minstret(): number {
-    return this.instret + this.instretAdjust;
+    return counter64(this.instret, this.instretAdjust, this.instretAdjustHi);
   }
 
   /** mip as software reads it: timer bits computed from the comparators. */
@@ -1153,6 +1159,12 @@ export class Hart {
     }
     x[rd] = old;
   }
+}
+
+/** base + adj + adjHi·2^32 modulo 2^64 (see Hart.instretAdjust). */
+function counter64(base: number, adj: number, adjHi: number): number {
+  const sum = base + adj;
+  return ((Math.floor(sum / 2 ** 32) + adjHi) >>> 0) * 2 ** 32 + (sum >>> 0);
 }
 
 /** Access width of the loads by op id (lb, lh, lw, lbu, lhu are ops 11-15). */
