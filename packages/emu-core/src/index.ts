@@ -11,7 +11,7 @@ export {
   processIo,
   UsageError,
 } from "./cli/emu.ts";
-export { type CliOptions, runCli } from "./cli/program.ts";
+export { type CliOptions, integer, runCli } from "./cli/program.ts";
 export * from "./csr.ts";
 export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";

@@ -19,14 +19,17 @@ import {
   EXIT_BUDGET,
   EXIT_USAGE,
   EXIT_WFI,
+  type Io,
+  integer,
   machineConfig,
+  processIo,
   type RunResult,
   runCli,
   type StatsSnapshot,
   UsageError,
   writeElf,
 } from "@shadowlab/emu-core";
-import { type Command, CommanderError, InvalidArgumentError } from "commander";
+import { type Command, CommanderError } from "commander";
 import {
   allowedRange,
   describeParams,
@@ -38,58 +41,7 @@ import {
 import { hex8, type Params, type Workload } from "./workloads/common.ts";
 import { runNative } from "./workloads/native.ts";
 
-/** Where the CLI writes: replaceable in tests. */
-export interface Io {
-  /** A byte of guest console output. */
-  out(byte: number): void;
-  flush(): void;
-  write(text: string): void;
-  err(line: string): void;
-}
-
-/** Standard output and error; a closed stdout (`... | head`) ends the output quietly. */
-export function processIo(): Io {
-  let buf: number[] = [];
-  let closed = false;
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") throw e;
-    closed = true;
-  });
-  const put = (data: string | Buffer) => {
-    if (!closed) process.stdout.write(data);
-  };
-  const flush = () => {
-    if (buf.length) put(Buffer.from(buf));
-    buf = [];
-  };
-  return {
-    out: (b) => {
-      buf.push(b);
-      if (b === 10 || buf.length >= 4096) flush();
-    },
-    flush,
-    write: (t) => {
-      flush();
-      put(t);
-    },
-    err: (l) => {
-      flush();
-      process.stderr.write(`${l}\n`);
-    },
-  };
-}
-
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function integer(name: string, min: number, max: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!/^\s*(0x[0-9a-f]+|\d+(e\d+)?)\s*$/i.test(text) || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
-    }
-    return n;
-  };
-}
 
 function resolve(name: string, params: readonly string[] | undefined): { w: Workload; p: Params } {
   const w = getWorkload(name);

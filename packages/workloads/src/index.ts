@@ -3,7 +3,7 @@
  * workloads (workloads/, one file each, listed in registry.ts), with the
  * `shadowlab-workloads` commands (cli.ts) for the `shadowlab` CLI to mount.
  */
-export { counterTable, exitCodeOf, type Io, main, processIo, reportError, workloadCommands } from "./cli.ts";
+export { counterTable, exitCodeOf, main, reportError, workloadCommands } from "./cli.ts";
 export * from "./kernel/abi.ts";
 export { buildGuestImage, type GuestImageOptions } from "./kernel/index.ts";
 export * from "./registry.ts";

@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Io } from "@shadowlab/emu-core";
 import { readElf, writeElf } from "@shadowlab/emu-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Io, main } from "../src/cli.ts";
+import { main } from "../src/cli.ts";
 import { getWorkload, parseParams, WORKLOADS } from "../src/registry.ts";
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "shadowlab-workloads.mjs");

@@ -10,29 +10,19 @@
  * interrupt that can never come.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { ElfError, readElf } from "../elf.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
 import { Disassembler } from "../isa/disasm.ts";
 import { Machine, type RunResult } from "../machine.ts";
 import { DEFAULT_TLB, type TlbConfig, validateTlbConfig } from "../tlb.ts";
-import { EXIT_USAGE, runCli, UsageError } from "./program.ts";
+import { EXIT_USAGE, type Io, integer, processIo, runCli, UsageError } from "./program.ts";
 
-export { EXIT_USAGE, UsageError };
+export { EXIT_USAGE, type Io, processIo, UsageError };
 
 export const EXIT_BUDGET = 124;
 export const EXIT_WFI = 125;
-
-function integer(name: string, min: number, max: number) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!/^\s*(0x[0-9a-f]+|\d+(e\d+)?)\s*$/i.test(text) || !Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
-    }
-    return n;
-  };
-}
 
 export function loadImage(path: string): Image {
   let bytes: Uint8Array;
@@ -172,38 +162,6 @@ function disasmCommand(path: string, io: Io): number {
     }
   }
   return 0;
-}
-
-/** Where the CLI writes: replaceable in tests. */
-export interface Io {
-  /** A byte of guest console output. */
-  out(byte: number): void;
-  flush(): void;
-  write(text: string): void;
-  err(line: string): void;
-}
-
-export function processIo(): Io {
-  let buf: number[] = [];
-  const flush = () => {
-    if (buf.length) process.stdout.write(Buffer.from(buf));
-    buf = [];
-  };
-  return {
-    out: (b) => {
-      buf.push(b);
-      if (b === 10 || buf.length >= 4096) flush();
-    },
-    flush,
-    write: (t) => {
-      flush();
-      process.stdout.write(t);
-    },
-    err: (l) => {
-      flush();
-      process.stderr.write(`${l}\n`);
-    },
-  };
 }
 
 /** The commands, ready to mount under another program (the `shadowlab` CLI mounts them as `emu`). */
