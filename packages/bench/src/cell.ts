@@ -165,7 +165,8 @@ async function measure(
   return { mean: l.mean, p50: l.p50, p99: l.p99, rme: l.rme, samples: l.samplesCount };
 }
 
-function baseRow(cell: Cell, suite: GroupJob["suite"]): ResultRow {
+/** The row of a cell before anything is measured: failed, with every measurement empty. */
+export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): ResultRow {
   const events = zeroEvents();
   return {
     suite: suite.name,
@@ -262,7 +263,7 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
     for (const cell of job.cells)
       emit(
         priceRow(
-          { ...baseRow(cell, job.suite), failure: "crash", error: `native baseline: ${message}` },
+          { ...emptyRow(cell, job.suite), failure: "crash", error: `native baseline: ${message}` },
           job.suite.profile,
         ),
       );
@@ -272,7 +273,7 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
   const nativeEvents = classify(nativeCounters).events;
 
   for (const cell of job.cells) {
-    const row = baseRow(cell, job.suite);
+    const row = emptyRow(cell, job.suite);
     row.native_events = nativeEvents;
     try {
       const o = cell.strategy === NATIVE ? native : prepare(image, cell.machine, cell.strategy, budget)();

@@ -8,8 +8,8 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { priceRow } from "./cell.ts";
-import { getProfile, zeroEvents as zero } from "./cost.ts";
+import { emptyRow, priceRow } from "./cell.ts";
+import { getProfile } from "./cost.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import {
   definitionCells,
@@ -319,45 +319,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
 }
 
 function failedRow(cell: Cell, suite: Suite, failure: string, error: string): ResultRow {
-  return priceRow(
-    {
-      suite: suite.name,
-      index: cell.index,
-      cell: cell.id,
-      workload: cell.workload,
-      strategy: cell.strategy,
-      params: cell.id.split("/")[1],
-      machine: cell.id.split("/")[2],
-      status: "failed",
-      failure,
-      exit_reason: "",
-      exit_code: null,
-      output_equal: null,
-      output_bytes: null,
-      output_sha256: "",
-      instructions: null,
-      profile: suite.profile,
-      cycles_total: null,
-      native_cycles_total: null,
-      slowdown: null,
-      wall_mean_ms: null,
-      wall_p50_ms: null,
-      wall_p99_ms: null,
-      wall_rme_pct: null,
-      wall_samples: null,
-      host_mips: null,
-      unclassified: "",
-      param: { ...cell.params },
-      config: { ...cell.machine },
-      events: zero(),
-      native_events: zero(),
-      cycles: zero(),
-      counters: {},
-      error,
-      output_diff: "",
-    },
-    suite.profile,
-  );
+  return priceRow({ ...emptyRow(cell, suite), failure, error }, suite.profile);
 }
 
 // ---- recost -------------------------------------------------------------------------------------
