@@ -121,6 +121,28 @@ export const CONFIG = {
   background: "white",
 };
 
+/** One panel per workload and parameter set, titled at its top left (the cycles and exits charts). */
+function groupPanels(groups: string[]) {
+  return {
+    facet: {
+      row: {
+        field: "group",
+        type: "nominal",
+        sort: groups,
+        title: null,
+        header: {
+          labelAngle: 0,
+          labelOrient: "top",
+          labelAnchor: "start",
+          labelFontWeight: "bold",
+          labelPadding: 4,
+        },
+      },
+    },
+    spacing: 8,
+  } as const;
+}
+
 function base(title: string, subtitle: string[], values: object[]): VlSpec {
   return {
     $schema: VL_SCHEMA,
@@ -277,22 +299,7 @@ export function cyclesChart(results: Results, label: Labeler): Chart | undefined
         ],
         values,
       ),
-      facet: {
-        row: {
-          field: "group",
-          type: "nominal",
-          sort: groups,
-          title: null,
-          header: {
-            labelAngle: 0,
-            labelOrient: "top",
-            labelAnchor: "start",
-            labelFontWeight: "bold",
-            labelPadding: 4,
-          },
-        },
-      },
-      spacing: 8,
+      ...groupPanels(groups),
       spec: {
         width: 520,
         height: { step: 16 },
@@ -369,22 +376,7 @@ export function exitsChart(results: Results, label: Labeler): Chart | undefined 
         ["exit counters (deterministic) ÷ guest instructions retired × 1000", failedNote(rows)],
         values,
       ),
-      facet: {
-        row: {
-          field: "group",
-          type: "nominal",
-          sort: groups,
-          title: null,
-          header: {
-            labelAngle: 0,
-            labelOrient: "top",
-            labelAnchor: "start",
-            labelFontWeight: "bold",
-            labelPadding: 4,
-          },
-        },
-      },
-      spacing: 8,
+      ...groupPanels(groups),
       spec: {
         width: 520,
         height: { step: 16 },
