@@ -160,6 +160,26 @@ export function exitWith(a: Assembler, reg: Reg): void {
   sys(a, SYS.exit);
 }
 
+/**
+ * Process 1 (its pid in `pidReg`) waits for its `children` and adds each one's
+ * pid and exit code to the accumulator s4 — a sum, so the order children
+ * exit in does not matter — then every process exits with s4. Uses s0, t0.
+ */
+export function reapChildrenAndExit(a: Assembler, pidReg: Reg, children: number): void {
+  a.li("t0", 1);
+  a.bne(pidReg, "t0", "leave");
+  a.li("s0", children);
+  a.label("reap");
+  a.beqz("s0", "leave");
+  sys(a, SYS.wait);
+  a.add("s4", "s4", "a0");
+  a.add("s4", "s4", "a1");
+  a.addi("s0", "s0", -1);
+  a.j("reap");
+  a.label("leave");
+  exitWith(a, "s4");
+}
+
 /** acc = (acc ^ v) * FNV_PRIME (needs PRIME loaded). */
 export function fnvStep(a: Assembler, acc: Reg, v: Reg): void {
   a.xor(acc, acc, v);

@@ -17,13 +17,13 @@ import { SYS } from "../kernel/abi.ts";
 import {
   asidParam,
   defineWorkload,
-  exitWith,
   FNV_BASIS,
   fnv,
   fnvStep,
   intParam,
   PAGE,
   prologue,
+  reapChildrenAndExit,
   sys,
 } from "./common.ts";
 
@@ -88,18 +88,7 @@ function program(p: CtxswitchParams) {
       a.bnez("s3", "round");
 
       // Children exit; process 1 collects them first.
-      a.li("t0", 1);
-      a.bne("s1", "t0", "leave");
-      a.li("s0", p.processes - 1);
-      a.label("reap");
-      a.beqz("s0", "leave");
-      sys(a, SYS.wait);
-      a.add("s4", "s4", "a0");
-      a.add("s4", "s4", "a1");
-      a.addi("s0", "s0", -1);
-      a.j("reap");
-      a.label("leave");
-      exitWith(a, "s4");
+      reapChildrenAndExit(a, "s1", p.processes - 1);
     },
   };
 }

@@ -8,7 +8,15 @@
 import type { Assembler } from "@shadowlab/emu-core";
 import { z } from "zod";
 import { SYS } from "../kernel/abi.ts";
-import { asidParam, defineWorkload, exitWith, intParam, lcgModel, quantumParam, sys } from "./common.ts";
+import {
+  asidParam,
+  defineWorkload,
+  intParam,
+  lcgModel,
+  quantumParam,
+  reapChildrenAndExit,
+  sys,
+} from "./common.ts";
 import { computeLoop } from "./compute.ts";
 
 export const preemptSchema = z
@@ -41,18 +49,7 @@ function program(p: PreemptParams) {
       a.mv("s1", "a0");
       a.mv("s8", "a0");
       computeLoop(a, p.iterations);
-      a.li("t0", 1);
-      a.bne("s8", "t0", "leave");
-      a.li("s0", p.processes - 1);
-      a.label("reap");
-      a.beqz("s0", "leave");
-      sys(a, SYS.wait);
-      a.add("s4", "s4", "a0");
-      a.add("s4", "s4", "a1");
-      a.addi("s0", "s0", -1);
-      a.j("reap");
-      a.label("leave");
-      exitWith(a, "s4");
+      reapChildrenAndExit(a, "s8", p.processes - 1);
     },
   };
 }
