@@ -288,8 +288,7 @@ export class Hypervisor implements MachineTrapHandler {
         this.emulateMmio(g, g.core.lastGpa);
         return;
       case FAULT.EMULATED:
-        this.hart.instret++; // the emulated store retires, as natively (the guest reads instret/time)
-        return; // the strategy counted its own exit (e.g. exit.wp_fault)
+        return; // the strategy emulated the instruction (core.emulateStore steps over it) and counted the exit
     }
   }
 
@@ -315,13 +314,13 @@ export class Hypervisor implements MachineTrapHandler {
     }
     if (v.mode === 1 && (name === "sret" || name === "wfi" || name === "sfence.vma")) {
       this.counters.add(`exit.emulate.${name}`);
-      this.hart.instret++; // the emulated instruction retires, as natively (the guest reads instret/time)
       if (name === "sret") {
+        this.hart.instret++; // it retires, as natively
         returnFromSupervisor(v);
         this.hart.pc = v.sepc >>> 0;
         g.strategy.onViewChange();
       } else if (name === "wfi") {
-        this.hart.pc = (this.hart.pc + 4) >>> 0;
+        this.stepOver();
         this.waitForInterrupt(g);
       } else {
         const rs1 = rs1Of(word);
@@ -330,7 +329,7 @@ export class Hypervisor implements MachineTrapHandler {
           rs1 === 0 ? undefined : this.hart.x[rs1] >>> 0,
           rs2 === 0 ? undefined : this.hart.x[rs2] & 0x1ff,
         );
-        this.hart.pc = (this.hart.pc + 4) >>> 0;
+        this.stepOver();
       }
       return;
     }
@@ -361,8 +360,7 @@ export class Hypervisor implements MachineTrapHandler {
       if (effect === VCSR_EFFECT.SATP) g.strategy.onSatpWrite(oldSatp, v.satp);
     }
     if (rd !== 0) x[rd] = old;
-    this.hart.pc = (this.hart.pc + 4) >>> 0;
-    this.hart.instret++; // it retires after its own read (Zicsr: counters read as before the instruction)
+    this.stepOver(); // after its own read (Zicsr: counters read as before the instruction)
   }
 
   /** WFI from pretend-S: continue at once if an interrupt is pending and enabled in sie, else sleep until the guest's timer. */
@@ -407,8 +405,13 @@ export class Hypervisor implements MachineTrapHandler {
       const shift = 32 - width * 8;
       if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
     }
+    this.stepOver();
+  }
+
+  /** Step over an emulated instruction: it retires, as natively (the guest reads instret and time). */
+  private stepOver(): void {
     this.hart.pc = (this.hart.pc + 4) >>> 0;
-    this.hart.instret++; // the emulated access retires, as natively
+    this.hart.instret++;
   }
 
   // ------------------------------------------------------------------ entering the guest

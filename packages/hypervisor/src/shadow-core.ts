@@ -154,6 +154,7 @@ export class ShadowCore {
     const ma = this.memory.machineAddr(gpa);
     this.hart.writePhys(ma, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
     this.hart.pc = (this.hart.pc + 4) >>> 0;
+    this.hart.instret++; // the store retires, as natively (the guest reads instret and time)
     return width;
   }
 
