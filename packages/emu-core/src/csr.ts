@@ -128,5 +128,15 @@ export const CAUSE = {
   STORE_PAGE_FAULT: 15,
 } as const;
 
+/**
+ * 64-bit timer comparators (mtimecmp, stimecmp) are kept as exact doubles: a
+ * written high half saturates at COMPARATOR_HIGH_MAX (2^21 - 1, i.e. past 2^53
+ * ticks, never reached), so the low half survives the spec's "high = -1, low,
+ * high" update sequence (priv. 3.2.1). A comparator at or past COMPARATOR_NEVER
+ * never fires.
+ */
+export const COMPARATOR_HIGH_MAX = 0x1f_ffff;
+export const COMPARATOR_NEVER = COMPARATOR_HIGH_MAX * 2 ** 32;
+
 /** Privilege levels as encoded in MPP / mcause contexts. */
 export const PRIV = { U: 0, S: 1, M: 3 } as const;

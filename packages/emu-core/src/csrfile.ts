@@ -4,7 +4,7 @@
  * State lives on the hart; these functions are the only way instructions
  * reach it, and the hypervisor socket may use them too.
  */
-import { CSR, IRQ, MSTATUS } from "./csr.ts";
+import { COMPARATOR_HIGH_MAX, CSR, IRQ, MSTATUS } from "./csr.ts";
 import type { Hart } from "./hart.ts";
 
 /** MXL=1 (RV32) | A | I | M | S | U. */
@@ -280,8 +280,8 @@ export function csrWrite(h: Hart, csr: number, v: number): void {
       h.recheck();
       return;
     case CSR.stimecmph:
-      // Saturate the high half at 2^21 (2^53 ticks) so the low half stays exact (see Clint).
-      h.stimecmp = withHi(h.stimecmp, Math.min(v >>> 0, 0x1f_ffff));
+      // The high half saturates (COMPARATOR_HIGH_MAX, csr.ts) so the low half stays exact.
+      h.stimecmp = withHi(h.stimecmp, Math.min(v >>> 0, COMPARATOR_HIGH_MAX));
       h.recheck();
       return;
     case CSR.mcycle:

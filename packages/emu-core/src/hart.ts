@@ -19,7 +19,7 @@
  * - Interrupts and timers are checked only when `instret` reaches `eventAt`,
  *   which every state change that could make an interrupt takeable resets.
  */
-import { CAUSE, IRQ, MSTATUS, PRIV } from "./csr.ts";
+import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
 import { csrCheck, csrRead, csrWrite } from "./csrfile.ts";
 import type { Device } from "./devices/device.ts";
 import { decode } from "./isa/decode.ts";
@@ -422,7 +422,7 @@ export class Hart {
       next = Math.min(next, this.stimecmp);
     }
     // Comparators whose high half saturated (Clint, csrWrite: 2^21 = past 2^53 ticks) never fire.
-    return next >= 0x1f_ffff * 2 ** 32 ? NO_EVENT : next;
+    return next >= COMPARATOR_NEVER ? NO_EVENT : next;
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   ACCESS_STORE,
   type Access,
   CAUSE,
+  COMPARATOR_NEVER,
   CSR,
   csrWrite,
   decode,
@@ -90,8 +91,6 @@ export interface HvRunResult {
 
 const SBI_ERR_NOT_SUPPORTED = -2;
 const CSRRW_OP = specByName("csrrw")?.op ?? 0;
-/** Comparator values at or past this never fire (the saturated high half, as on the machine). */
-const TIMER_OFF = 0x1f_ffff * 2 ** 32;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
 
@@ -367,7 +366,7 @@ export class Hypervisor implements MachineTrapHandler {
   private waitForInterrupt(g: Guest): void {
     const v = g.vcpu;
     if ((v.sip(this.hart.mtime) & v.sie & VS_INTERRUPTS) !== 0) return;
-    const timerOn = (v.sie >>> IRQ.STI) & 1 && v.stimecmp < TIMER_OFF;
+    const timerOn = (v.sie >>> IRQ.STI) & 1 && v.stimecmp < COMPARATOR_NEVER;
     if (timerOn) {
       g.state = "waiting";
       g.wakeAt = v.stimecmp;
@@ -421,7 +420,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.injectInterrupt(g);
     this.applyMapping(g);
     const h = this.hart;
-    h.mtimecmp = g.vcpu.stimecmp > h.mtime ? g.vcpu.stimecmp : TIMER_OFF;
+    h.mtimecmp = g.vcpu.stimecmp > h.mtime ? g.vcpu.stimecmp : COMPARATOR_NEVER;
     h.recheck();
   }
 

@@ -3,7 +3,7 @@
  * and Sstc), emulated on the vCPU. Only what an S-mode may touch exists here;
  * machine-level CSRs are illegal for the guest, as on a real hart.
  */
-import { CSR, type Hart, IRQ, MSTATUS } from "@shadowlab/emu-core";
+import { COMPARATOR_HIGH_MAX, CSR, type Hart, IRQ, MSTATUS } from "@shadowlab/emu-core";
 import { type VCpu, VS_INTERRUPTS, VSSTATUS_WRITABLE } from "./vcpu.ts";
 
 const SSTATUS_READABLE = VSSTATUS_WRITABLE; // UBE, FS, XS and SD read as zero
@@ -115,9 +115,8 @@ export function vcsrWrite(v: VCpu, csr: number, value: number): number {
       v.stimecmp = Math.floor(v.stimecmp / TWO32) * TWO32 + (value >>> 0);
       return VCSR_EFFECT.TIMER;
     case CSR.stimecmph:
-      // Saturate the high half at 2^21 as the machine does (csrfile.ts), so the value stays an exact
-      // double and the low half survives the "high = -1, low, high" update sequence.
-      v.stimecmp = Math.min(value >>> 0, 0x1f_ffff) * TWO32 + lo(v.stimecmp);
+      // The high half saturates as on the machine (COMPARATOR_HIGH_MAX).
+      v.stimecmp = Math.min(value >>> 0, COMPARATOR_HIGH_MAX) * TWO32 + lo(v.stimecmp);
       return VCSR_EFFECT.TIMER;
   }
   return VCSR_EFFECT.NONE;

@@ -4,7 +4,7 @@
  * chapter 9). The comparators live on the hart, which raises MTIP itself;
  * time is the hart's deterministic mtime.
  */
-import { IRQ } from "../csr.ts";
+import { COMPARATOR_HIGH_MAX, IRQ } from "../csr.ts";
 import type { Hart } from "../hart.ts";
 import type { Device } from "./device.ts";
 
@@ -59,9 +59,8 @@ export class Clint implements Device {
       h.mtimecmp = Math.floor(h.mtimecmp / TWO32) * TWO32 + v;
       h.recheck();
     } else if (off === MTIMECMP + 4) {
-      // A high half past 2^21 (beyond 2^53 ticks, never reached) saturates there so the value stays
-      // exact and the low half survives the spec's "high = -1, low, high" update sequence (3.2.1).
-      h.mtimecmp = Math.min(v, 0x1f_ffff) * TWO32 + (h.mtimecmp % TWO32);
+      // The high half saturates (COMPARATOR_HIGH_MAX, csr.ts) so the low half stays exact.
+      h.mtimecmp = Math.min(v, COMPARATOR_HIGH_MAX) * TWO32 + (h.mtimecmp % TWO32);
       h.recheck();
     } else if (off === MTIME) {
       h.mtime = Math.floor(h.mtime / TWO32) * TWO32 + v;
