@@ -37,6 +37,7 @@ import {
   WalkResult,
   walk,
 } from "./mmu.ts";
+import type { RoiKind } from "./roi.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
 
@@ -72,7 +73,7 @@ export const DEFAULT_HART: HartConfig = {
   asidBits: 9,
 };
 
-export type StopReason = "exit" | "budget" | "wfi" | "stop";
+export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark";
 
 /** Privilege level: 0 = U, 1 = S, 3 = M. */
 export type Priv = 0 | 1 | 3;
@@ -186,6 +187,9 @@ export class Hart {
   /** A physical address whose stores are reported to `onWatchedStore` (HTIF tohost). */
   private watchPage = -1;
   onWatchedStore: (paddr: number) => void = () => {};
+  /** Region-of-interest marks (roi.ts): each retired mark is reported; the run stops after `stopAtMark`. */
+  onMark: (kind: RoiKind, ops: number | undefined) => void = () => {};
+  stopAtMark: RoiKind | undefined;
 
   constructor(config: Partial<HartConfig> = {}) {
     this.config = { ...DEFAULT_HART, ...config };
@@ -1095,6 +1099,12 @@ export class Hart {
           this.pc = pc >>> 0;
           this.atomic(d & 0xff, rd, x[rs1], x[rs2]);
           break;
+        case 71: // roi.begin
+          this.mark("begin", undefined);
+          break;
+        case 72: // roi.end
+          this.mark("end", rs1 === 0 ? undefined : x[rs1] >>> 0);
+          break;
         default:
           // OP_ILLEGAL: the immediate slot holds the instruction bits for mtval.
           this.pc = pc >>> 0;
@@ -1113,6 +1123,12 @@ export class Hart {
     this.privSince = this.instret;
     if (this.stopReason === undefined && left <= 0) this.stopReason = "budget";
     return this.stopReason ?? "budget";
+  }
+
+  /** A retired ROI mark: report it, and stop right after it when asked to. */
+  private mark(kind: RoiKind, ops: number | undefined): void {
+    this.onMark(kind, ops);
+    if (this.stopAtMark === kind) this.requestStop("mark");
   }
 
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */

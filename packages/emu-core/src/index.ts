@@ -24,5 +24,6 @@ export type { Image, Section } from "./image.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
+export * from "./roi.ts";
 export * from "./stats.ts";
 export * from "./tlb.ts";
