@@ -13,7 +13,7 @@ export {
 } from "./cli/emu.ts";
 export { type CliOptions, integer, runCli } from "./cli/program.ts";
 export * from "./csr.ts";
-export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
+export { asidLen, csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";
 export type { Device } from "./devices/device.ts";
 export * from "./devices/sifive-test.ts";
