@@ -1,4 +1,5 @@
 export * from "./asm/index.ts";
+export { Checkpoint, CheckpointError, type CheckpointParticipant } from "./checkpoint.ts";
 export {
   addMachineOptions,
   EXIT_BUDGET,
@@ -24,6 +25,7 @@ export type { Image, Section } from "./image.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
+export { captureState, type ObjectState, restoreState, StateCaptureError } from "./object-state.ts";
 export * from "./roi.ts";
 export * from "./stats.ts";
 export * from "./tlb.ts";

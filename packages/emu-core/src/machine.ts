@@ -3,6 +3,7 @@
  * addresses, plus the HTIF tohost convention of the official RISC-V test
  * suites for images that define `tohost`. The run API lives here.
  */
+import { type Checkpoint, type CheckpointParticipant, Checkpoints } from "./checkpoint.ts";
 import { Clint } from "./devices/clint.ts";
 import { SifiveTest } from "./devices/sifive-test.ts";
 import { Uart16550 } from "./devices/uart16550.ts";
@@ -66,6 +67,7 @@ export class Machine {
   private tohost = -1;
   /** The last tohost write was an odd low half still waiting for its high half. */
   private htifLowPending = false;
+  private readonly checkpoints: Checkpoints;
 
   constructor(config: Partial<MachineConfig> = {}, onOutput?: (byte: number) => void) {
     this.hart = new Hart(config);
@@ -81,6 +83,46 @@ export class Machine {
     this.hart.addDevice(this.clint);
     this.hart.onWatchedStore = (pa) => this.htif(pa, sink);
     this.hart.onMark = (kind, ops) => this.roiMarks.push({ kind, ops, stats: this.snapshot() });
+    // Every field of the machine and its hart is captured; the trap handler
+    // (a layer above, which joins as a participant) and the list of counter
+    // sources (wiring, not state) are not.
+    this.checkpoints = new Checkpoints(this.hart, this.hart.config, [this], () => [
+      ...(this.hart.handler ? [this.hart.handler] : []),
+      this.extraCounters,
+    ]);
+  }
+
+  /**
+   * Save the whole machine (hart, CSRs, counters, TLBs and their replacement
+   * state, devices, console output, RAM) and every participant's state, and
+   * start counting written pages from here. See checkpoint.ts.
+   */
+  checkpoint(): Checkpoint {
+    return this.checkpoints.take();
+  }
+
+  /**
+   * Bring the machine back to `cp`, which this machine took. Costs the RAM
+   * pages written since the latest checkpoint (since `cp` itself when it is
+   * the latest; restoring an older one copies every page ever written).
+   */
+  restore(cp: Checkpoint): void {
+    this.checkpoints.restore(cp);
+  }
+
+  /** Pages of RAM copied back by the last restore. */
+  get restoredPages(): number {
+    return this.checkpoints.restoredPages;
+  }
+
+  /** RAM pages written since the latest checkpoint or restore. */
+  get pagesWrittenSinceCheckpoint(): number {
+    return this.hart.dirtyPages.count;
+  }
+
+  /** A layer above the machine (a hypervisor) joins every later checkpoint and restore. */
+  addCheckpointParticipant(p: CheckpointParticipant): void {
+    this.checkpoints.participants.push(p);
   }
 
   /** The complete regions of interest so far, in order. */

@@ -134,3 +134,19 @@ describe("ROI marks on the machine", () => {
     expect(again.roiMarks).toHaveLength(2);
   });
 });
+
+describe("ROI marks and checkpoints", () => {
+  it("a checkpoint at the begin mark restores the marks too: each rerun of the region counts the same", () => {
+    const m = boot((a) => loopRegion(a, 40, "l"));
+    m.run({ maxInstructions: 10_000, stopAtMark: "begin" });
+    const cp = m.checkpoint();
+    const first = m.run({ maxInstructions: 10_000, stopAtMark: "end" });
+    const roi = m.roi();
+    m.restore(cp);
+    expect(m.roiMarks).toHaveLength(1);
+    const again = m.run({ maxInstructions: 10_000, stopAtMark: "end" });
+    expect(again.stats).toEqual(first.stats);
+    expect(m.roiMarks).toHaveLength(2);
+    expect(m.roi()?.stats).toEqual(roi?.stats);
+  });
+});
