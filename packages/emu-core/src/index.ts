@@ -1,4 +1,5 @@
 export * from "./asm/index.ts";
+export { Checkpoint, CheckpointError, type CheckpointParticipant } from "./checkpoint.ts";
 export {
   addMachineOptions,
   EXIT_BUDGET,
@@ -13,7 +14,7 @@ export {
 } from "./cli/emu.ts";
 export { type CliOptions, integer, runCli } from "./cli/program.ts";
 export * from "./csr.ts";
-export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
+export { asidLen, csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";
 export type { Device } from "./devices/device.ts";
 export * from "./devices/sifive-test.ts";
@@ -24,5 +25,7 @@ export type { Image, Section } from "./image.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
+export { captureState, type ObjectState, restoreState, StateCaptureError } from "./object-state.ts";
+export * from "./roi.ts";
 export * from "./stats.ts";
 export * from "./tlb.ts";

@@ -12,6 +12,7 @@ import {
   ACCESS_LOAD,
   ACCESS_STORE,
   type Access,
+  asidLen,
   CAUSE,
   COMPARATOR_NEVER,
   CSR,
@@ -28,6 +29,7 @@ import {
   Machine,
   type MachineConfig,
   type MachineTrapHandler,
+  type RoiKind,
   rdOf,
   rs1Of,
   rs2Of,
@@ -63,6 +65,13 @@ export interface HypervisorConfig {
    * they reclaim the least recently used shadows. Default: unlimited.
    */
   shadowBudgetPages: number;
+  /**
+   * satp.ASID bits each guest sees. Default: what the machine implements
+   * (none without ASID tags), the ASIDLEN the guest would see natively. More
+   * than the machine has is legal (the monitor maps guest ASIDs onto machine
+   * ASIDs and recycles them), but then the guest sees a different machine.
+   */
+  guestAsidBits?: number;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
@@ -87,6 +96,8 @@ export interface HvRunResult {
   instructions: number;
   /** Machine counters plus the hypervisor's (`extra`, prefixed `hv.`). */
   stats: StatsSnapshot;
+  /** The run stopped right after the `stopAtMark` region-of-interest mark retired. */
+  stoppedAtMark: boolean;
 }
 
 const SBI_ERR_NOT_SUPPORTED = -2;
@@ -138,26 +149,34 @@ export class Hypervisor implements MachineTrapHandler {
       () => this.hart.requestStop("stop"),
     );
     g.core.budgetPages = this.config.shadowBudgetPages;
+    g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
   }
 
-  /** Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent. */
-  run(opts: { maxInstructions?: number } = {}): HvRunResult {
+  /**
+   * Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent, or,
+   * with `stopAtMark`, right after a guest retires that region-of-interest mark (the machine records
+   * every mark with its counters, the hypervisor's included).
+   */
+  run(opts: { maxInstructions?: number; stopAtMark?: RoiKind } = {}): HvRunResult {
     const h = this.hart;
     const before = this.machine.snapshot();
     const startInstret = h.instret;
     let budget = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
-    while (budget > 0) {
+    let stoppedAtMark = false;
+    h.stopAtMark = opts.stopAtMark;
+    while (budget > 0 && !stoppedAtMark) {
       const g = this.pickGuest();
       if (!g) break;
       this.switchTo(g);
       const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
       const retired = h.instret;
       const exits = h.traps.toHandler;
-      h.run(n);
+      stoppedAtMark = h.run(n) === "mark";
       budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
     }
+    h.stopAtMark = undefined;
     this.saveCurrent();
     return {
       guests: this.guests.map((g) => ({
@@ -169,6 +188,7 @@ export class Hypervisor implements MachineTrapHandler {
       })),
       instructions: h.instret - startInstret,
       stats: diffStats(this.machine.snapshot(), before),
+      stoppedAtMark,
     };
   }
 
