@@ -181,6 +181,12 @@ export class Hart {
   private readonly decoded: (Int32Array | null)[];
   /** LR reservation (RAM byte offset of the reserved word), -1 when none. */
   reservation = -1;
+  /**
+   * The reservation the last trap into the machine-mode handler cleared, so a
+   * handler that hides the trap from the software that made it (a monitor's
+   * hidden page fault) can give it back, as if no trap had happened.
+   */
+  reservationAtTrap = -1;
 
   /** Set when a slow path took a trap; the loop reloads pc and clears it. */
   private trapped = false;
@@ -357,6 +363,7 @@ export class Hart {
     const t = this.traps;
     if (interrupt) t.interrupts[cause]++;
     else t.exceptions[cause]++;
+    this.reservationAtTrap = this.reservation;
     this.reservation = -1;
     const bit = 1 << cause;
     const delegated = this.priv !== 3 && ((interrupt ? this.mideleg : this.medeleg) & bit) !== 0;
@@ -1239,7 +1246,8 @@ function immediateOf(args: readonly string[], w: number): number {
   return 0;
 }
 
-function amoResult(op: number, a: number, b: number): number {
+/** The value an AMO stores, from the old memory word `a` and rs2 `b`; `op` is the ISA table's op of the AMO (amoswap.w .. amomaxu.w). */
+export function amoResult(op: number, a: number, b: number): number {
   switch (op) {
     case 62: // amoswap.w
       return b;

@@ -219,6 +219,7 @@ export class Hypervisor implements MachineTrapHandler {
     if (!g) return;
     g.regs.set(this.hart.x.subarray(0, 32));
     g.pc = this.hart.pc;
+    g.reservation = this.hart.reservation;
   }
 
   private switchTo(g: Guest): void {
@@ -227,6 +228,7 @@ export class Hypervisor implements MachineTrapHandler {
       if (this.current) this.counters.add("guest_switch");
       this.hart.x.set(g.regs);
       this.hart.pc = g.pc;
+      this.hart.reservation = g.reservation;
       this.current = g;
     }
     this.resume(g);
@@ -237,6 +239,9 @@ export class Hypervisor implements MachineTrapHandler {
   trap(hart: Hart, cause: number, tval: number, interrupt: boolean): void {
     const g = this.current;
     if (!g) return;
+    // The exit is hidden from the guest until it is shown: keep its LR reservation
+    // (reflect(), sret and the SBI call clear it, as the native trap or xRET would).
+    hart.reservation = hart.reservationAtTrap;
     try {
       if (interrupt) this.onInterrupt(cause);
       else this.onException(g, cause, tval);
@@ -283,6 +288,7 @@ export class Hypervisor implements MachineTrapHandler {
   /** Deliver an exception or interrupt into the guest exactly as a hart delivers it to S-mode. */
   private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
     const v = g.vcpu;
+    this.hart.reservation = -1; // a trap the guest sees clears it, as natively
     this.counters.add(
       interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
     );
@@ -314,6 +320,7 @@ export class Hypervisor implements MachineTrapHandler {
   /** ecall from pretend-S would go to M-mode firmware: answer as an SBI that implements nothing. */
   private supervisorEcall(): void {
     this.counters.add("exit.sbi");
+    this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
     this.hart.x[10] = SBI_ERR_NOT_SUPPORTED;
     this.hart.x[11] = 0;
     this.hart.pc = (this.hart.pc + 4) >>> 0;
@@ -335,6 +342,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.counters.add(`exit.emulate.${name}`);
       if (name === "sret") {
         this.hart.instret++; // it retires, as natively
+        this.hart.reservation = -1; // the hart's sret clears it
         returnFromSupervisor(v);
         this.hart.pc = v.sepc >>> 0;
         g.strategy.onViewChange();
@@ -401,11 +409,16 @@ export class Hypervisor implements MachineTrapHandler {
     const spec = word === undefined ? undefined : decode(word);
     const dev = g.core.device(gpa);
     const access = spec ? MMIO_ACCESS[spec.name] : undefined;
+    const x = this.hart.x;
+    if (word !== undefined && spec?.ext === "A") {
+      // The machine gives LR, SC and AMOs on devices an access fault at the address (hart.ts atomic()).
+      this.reflect(g, spec.name === "lr.w" ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, x[rs1Of(word)]);
+      return;
+    }
     if (word === undefined || !spec || !dev || !access) {
       this.reflect(g, spec?.fmt === "S" ? CAUSE.STORE_ACCESS : CAUSE.LOAD_ACCESS, this.hart.pc);
       return;
     }
-    const x = this.hart.x;
     const [width, signed, store] = access;
     const va = (x[rs1Of(word)] + (store ? immS(word) : immI(word))) >>> 0;
     if ((va & (width - 1)) !== 0) {
