@@ -1,11 +1,15 @@
 export * from "./asm/index.ts";
+export * from "./boot.ts";
 export {
+  addKernelOptions,
   addMachineOptions,
+  bootFiles,
   EXIT_BUDGET,
   EXIT_USAGE,
   EXIT_WFI,
   emuCommands,
   type Io,
+  type KernelFlags,
   loadImage,
   machineConfig,
   processIo,
@@ -21,10 +25,12 @@ export * from "./devices/uart16550.ts";
 export * from "./devicetree.ts";
 export { ElfError, readElf, writeElf } from "./elf.ts";
 export * from "./fdt.ts";
+export * from "./firmware.ts";
 export * from "./hart.ts";
 export type { Image, Section } from "./image.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
+export * from "./sbi.ts";
 export * from "./stats.ts";
 export * from "./tlb.ts";
