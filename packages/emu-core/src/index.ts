@@ -1,6 +1,6 @@
 export * from "./asm/index.ts";
-export { Checkpoint, CheckpointError, type CheckpointParticipant } from "./checkpoint.ts";
 export * from "./boot.ts";
+export { Checkpoint, CheckpointError, type CheckpointParticipant } from "./checkpoint.ts";
 export {
   addKernelOptions,
   addMachineOptions,
