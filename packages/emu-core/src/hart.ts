@@ -38,6 +38,7 @@ import {
   WalkResult,
   walk,
 } from "./mmu.ts";
+import type { RoiKind } from "./roi.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
 
@@ -73,7 +74,7 @@ export const DEFAULT_HART: HartConfig = {
   asidBits: 9,
 };
 
-export type StopReason = "exit" | "budget" | "wfi" | "stop";
+export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark";
 
 /** Privilege level: 0 = U, 1 = S, 3 = M. */
 export type Priv = 0 | 1 | 3;
@@ -180,6 +181,12 @@ export class Hart {
   private readonly decoded: (Int32Array | null)[];
   /** LR reservation (RAM byte offset of the reserved word), -1 when none. */
   reservation = -1;
+  /**
+   * The reservation the last trap into the machine-mode handler cleared, so a
+   * handler that hides the trap from the software that made it (a monitor's
+   * hidden page fault) can give it back, as if no trap had happened.
+   */
+  reservationAtTrap = -1;
 
   /** Set when a slow path took a trap; the loop reloads pc and clears it. */
   private trapped = false;
@@ -189,6 +196,9 @@ export class Hart {
   /** A physical address whose stores are reported to `onWatchedStore` (HTIF tohost). */
   private watchPage = -1;
   onWatchedStore: (paddr: number) => void = () => {};
+  /** Region-of-interest marks (roi.ts): each retired mark is reported; the run stops after `stopAtMark`. */
+  onMark: (kind: RoiKind, ops: number | undefined) => void = () => {};
+  stopAtMark: RoiKind | undefined;
 
   constructor(config: Partial<HartConfig> = {}) {
     this.config = { ...DEFAULT_HART, ...config };
@@ -353,6 +363,7 @@ export class Hart {
     const t = this.traps;
     if (interrupt) t.interrupts[cause]++;
     else t.exceptions[cause]++;
+    this.reservationAtTrap = this.reservation;
     this.reservation = -1;
     const bit = 1 << cause;
     const delegated = this.priv !== 3 && ((interrupt ? this.mideleg : this.medeleg) & bit) !== 0;
@@ -1131,6 +1142,12 @@ export class Hart {
           this.pc = pc >>> 0;
           this.atomic(d & 0xff, rd, x[rs1], x[rs2]);
           break;
+        case 71: // roi.begin
+          this.mark("begin", undefined);
+          break;
+        case 72: // roi.end
+          this.mark("end", rs1 === 0 ? undefined : x[rs1] >>> 0);
+          break;
         default:
           // OP_ILLEGAL: the immediate slot holds the instruction bits for mtval.
           this.pc = pc >>> 0;
@@ -1149,6 +1166,12 @@ export class Hart {
     this.privSince = this.instret;
     if (this.stopReason === undefined && left <= 0) this.stopReason = "budget";
     return this.stopReason ?? "budget";
+  }
+
+  /** A retired ROI mark: report it, and stop right after it when asked to. */
+  private mark(kind: RoiKind, ops: number | undefined): void {
+    this.onMark(kind, ops);
+    if (this.stopAtMark === kind) this.requestStop("mark");
   }
 
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
@@ -1223,7 +1246,8 @@ function immediateOf(args: readonly string[], w: number): number {
   return 0;
 }
 
-function amoResult(op: number, a: number, b: number): number {
+/** The value an AMO stores, from the old memory word `a` and rs2 `b`; `op` is the ISA table's op of the AMO (amoswap.w .. amomaxu.w). */
+export function amoResult(op: number, a: number, b: number): number {
   switch (op) {
     case 62: // amoswap.w
       return b;
