@@ -37,6 +37,7 @@ import {
   specByName,
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
+import { MonitorCheckpoint } from "./checkpoint.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
@@ -125,6 +126,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
     this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
+    this.machine.addCheckpointParticipant(new MonitorCheckpoint(this));
     // Every trap comes to the monitor; only the machine timer interrupts it.
     const h = this.hart;
     csrWrite(h, CSR.medeleg, 0);
