@@ -428,6 +428,8 @@ export class Hypervisor implements MachineTrapHandler {
       return;
     }
     const off = gpa - dev.base;
+    // It retires as the access happens: natively a device reading mtime sees this instruction counted.
+    this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
       this.counters.add("exit.mmio.store");
@@ -439,7 +441,7 @@ export class Hypervisor implements MachineTrapHandler {
       const shift = 32 - width * 8;
       if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
     }
-    this.stepOver();
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
   }
 
   /** Step over an emulated instruction: it retires, as natively (the guest reads instret and time). */
