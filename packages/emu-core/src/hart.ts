@@ -34,8 +34,10 @@ import {
   newWalkCounters,
   peekWalk,
   permits,
+  RamPteMemory,
+  SV32,
   WalkResult,
-  walk,
+  walkTable,
 } from "./mmu.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
@@ -151,6 +153,8 @@ export class Hart {
   dtlb: Tlb;
   readonly walkCounters = newWalkCounters();
   private readonly walkOut = new WalkResult();
+  /** The walker's view of RAM (PTE reads and A/D write-backs). */
+  readonly ptes: RamPteMemory;
   readonly traps = new TrapCounters();
 
   // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
@@ -203,6 +207,7 @@ export class Hart {
     this.ram32 = new Int32Array(buf);
     this.ramSize = size;
     this.decoded = new Array(size / 4096).fill(null);
+    this.ptes = new RamPteMemory(this.ram32, RAM_BASE, size);
     const t = this.config.tlb;
     if ("itlb" in t) {
       this.itlb = new Tlb(t.itlb);
@@ -504,7 +509,19 @@ export class Hart {
       tlb.counters.misses++;
     }
     const out = this.walkOut;
-    const cause = walk(this, this.satp & 0x3fffff, va, access, priv, sum, mxr, this.walkCounters, out);
+    const cause = walkTable(
+      SV32,
+      this.ptes,
+      this.satp & 0x3fffff,
+      va,
+      access,
+      priv,
+      sum,
+      mxr,
+      true,
+      this.walkCounters,
+      out,
+    );
     if (cause !== 0) {
       this.tCause = cause;
       return -1;
