@@ -32,6 +32,8 @@ export interface WalkMemory {
   readonly ram32: Int32Array;
   readonly ramBase: number;
   readonly ramSize: number;
+  /** Told of the walker's A/D write-backs (checkpoints restore written pages). */
+  readonly dirtyPages: { mark(page: number): void };
 }
 
 /**
@@ -58,7 +60,7 @@ const ptesOf = new WeakMap<WalkMemory, RamPteMemory>();
 export function ramPtes(mem: WalkMemory): RamPteMemory {
   let p = ptesOf.get(mem);
   if (p === undefined) {
-    p = new RamPteMemory(mem.ram32, mem.ramBase, mem.ramSize);
+    p = new RamPteMemory(mem.ram32, mem.ramBase, mem.ramSize, mem.dirtyPages);
     ptesOf.set(mem, p);
   }
   return p;

@@ -209,6 +209,8 @@ export class RamPteMemory implements PteMemory {
     private readonly ram32: Int32Array,
     private readonly ramBase: number,
     private readonly ramSize: number,
+    /** Told of A/D write-backs (checkpoints restore the pages written since). */
+    private readonly dirty: { mark(page: number): void },
   ) {}
 
   readPte(addr: number, access: Access): number {
@@ -221,6 +223,8 @@ export class RamPteMemory implements PteMemory {
   }
 
   writePte(addr: number, pte: number): void {
-    this.ram32[(addr - this.ramBase) >>> 2] = pte;
+    const off = addr - this.ramBase;
+    this.ram32[off >>> 2] = pte;
+    this.dirty.mark(off >>> 12);
   }
 }

@@ -120,6 +120,9 @@ export interface BaseInstructions<S> {
   hsv_b: RR<S>;
   hsv_h: RR<S>;
   hsv_w: RR<S>;
+  /** The ROI HINTs by their table names; `roiBegin()`/`roiEnd(opsReg)` say the same. */
+  roi_begin: NoArgs<S>;
+  roi_end: (opsReg: Reg) => S;
 }
 
 /** Single-instruction pseudo-instructions (the alias table read backwards). */

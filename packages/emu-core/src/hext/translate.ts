@@ -110,7 +110,9 @@ class GuestPtes implements PteMemory {
   }
 
   writePte(_gpa: number, pte: number): void {
-    this.h.ram32[(this.lastMa - this.h.ramBase) >>> 2] = pte;
+    const off = this.lastMa - this.h.ramBase;
+    this.h.ram32[off >>> 2] = pte;
+    this.h.dirtyPages.mark(off >>> 12);
   }
 }
 
