@@ -1,5 +1,6 @@
 export * from "./asm/index.ts";
 export * from "./boot.ts";
+export { Checkpoint, CheckpointError, type CheckpointParticipant } from "./checkpoint.ts";
 export {
   addKernelOptions,
   addMachineOptions,
@@ -17,7 +18,7 @@ export {
 } from "./cli/emu.ts";
 export { type CliOptions, integer, runCli } from "./cli/program.ts";
 export * from "./csr.ts";
-export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
+export { asidLen, csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";
 export type { Device } from "./devices/device.ts";
 export * from "./devices/sifive-test.ts";
@@ -31,6 +32,8 @@ export type { Image, Section } from "./image.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
+export { captureState, type ObjectState, restoreState, StateCaptureError } from "./object-state.ts";
+export * from "./roi.ts";
 export * from "./sbi.ts";
 export * from "./stats.ts";
 export * from "./tlb.ts";
