@@ -180,6 +180,8 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     host_mips: null,
     sampling: "",
     unclassified: "",
+    commit: "",
+    date: "",
     param: { ...cell.params },
     config: { ...cell.machine },
     events: zeroEvents(),
