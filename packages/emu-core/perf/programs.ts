@@ -107,7 +107,9 @@ export function memoryTouchPaged(pages: number): Image {
 export function writePages(pages: number): Image {
   const a = new Assembler({ text: RAM });
   a.label("_start");
-  a.li("t0", RAM + 0x10_0000).li("t1", pages).li("t2", 4096);
+  a.li("t0", RAM + 0x10_0000)
+    .li("t1", pages)
+    .li("t2", 4096);
   a.label("loop");
   a.sw("t1", 0, "t0").add("t0", "t0", "t2").addi("t1", "t1", -1).bnez("t1", "loop");
   a.wfi();
