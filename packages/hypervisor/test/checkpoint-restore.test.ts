@@ -176,3 +176,14 @@ describe.each(MODES)("a checkpoint at the ROI begin under %s", (mode) => {
     }
   });
 });
+
+describe("a checkpoint belongs to its machine", () => {
+  it("a native checkpoint is refused by a hypervisor's machine of another size, naming the field", () => {
+    const image = build(CASES[0]);
+    const native = rig(NATIVE, image, GUEST_RAM);
+    native.run(10_000);
+    const cp = native.machine.checkpoint();
+    const hv = rig("shadow-ondemand", image, 2 * GUEST_RAM);
+    expect(() => hv.machine.restore(cp)).toThrow(/ramSize=16777216, this machine ramSize=33554432/);
+  });
+});
