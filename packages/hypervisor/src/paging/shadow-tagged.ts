@@ -69,11 +69,11 @@ export class ShadowTagged implements PagingStrategy {
         const dropped = e.table.dropFenced(vaddr);
         if (dropped > 0) {
           c.add("shadow.entries_flushed", dropped);
-          if (live) this.core.flushMachine(region ? undefined : vaddr, e.masid);
+          if (live) this.core.flushMachine(region ? undefined : vaddr, this.core.asids.flushAsid(e));
         }
       } else {
         c.add("shadow.entries_flushed", e.table.clear());
-        if (live) this.core.flushMachine(undefined, e.masid);
+        if (live) this.core.flushMachine(undefined, this.core.asids.flushAsid(e));
       }
     }
   }
