@@ -44,7 +44,6 @@ interface WallStats {
   rme: number;
   samples: number;
   raw: number[];
-  sampling: string;
 }
 
 /**
@@ -92,7 +91,6 @@ async function measure(image: Image, cell: Cell, job: GroupJob, counted: Counted
     samples: l.samplesCount,
     // The timed samples are the last ones taken (warm-up comes first).
     raw: durations.slice(-l.samplesCount),
-    sampling: sampler.kind,
   };
 }
 
@@ -178,7 +176,6 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     wall_noisy: null,
     wall_samples: null,
     host_mips: null,
-    sampling: "",
     unclassified: "",
     commit: "",
     date: "",
@@ -369,7 +366,6 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
           wall_noisy: wall.rme > NOISY_RME_PCT,
           wall_samples: wall.samples,
           wall_raw_ms: wall.raw,
-          sampling: wall.sampling,
           host_mips: wall.mean > 0 ? roiInstructions / (wall.mean * 1000) : null,
         });
       }

@@ -99,11 +99,6 @@ export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
     unit: "MIPS",
     source: MEASURED,
   },
-  sampling: {
-    meaning:
-      "how each timed sample started: checkpoint (the machine restored at the region's start) or reboot (a fresh machine booted to it, outside the timed window)",
-    unit: "",
-  },
   unclassified: {
     meaning: "hypervisor counters no cost rule knows (space-separated; they cost 0)",
     unit: "",

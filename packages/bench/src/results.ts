@@ -72,8 +72,6 @@ export interface ResultRow {
   wall_noisy: boolean | null;
   wall_samples: number | null;
   host_mips: number | null;
-  /** How each timed sample started: "checkpoint" (restored) or "reboot" (a fresh machine booted to the region). */
-  sampling: string;
   unclassified: string;
   /** The commit that measured this row (`-dirty` with uncommitted source changes) and when (ISO 8601). */
   commit: string;
@@ -125,7 +123,6 @@ export const FIXED_COLUMNS = [
   "wall_noisy",
   "wall_samples",
   "host_mips",
-  "sampling",
   "unclassified",
   "commit",
   "date",

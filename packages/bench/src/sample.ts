@@ -5,10 +5,9 @@
  * timed sample restores the checkpoint and runs the region alone.
  *
  * `regionSampler` is the one place that decides how a sample starts: from a
- * machine checkpoint when the checkpoint captures everything (always
- * natively; under the hypervisor once it joins machine checkpoints as a
- * participant), else from a fresh rig booted to the region's start outside
- * the timed window.
+ * machine checkpoint, which the hypervisor joins as a participant (vCPU,
+ * shadows, machine pages, counters), so a restore costs the pages written
+ * since and allocates no RAM.
  */
 import {
   type Image,
@@ -155,8 +154,6 @@ function bootToRegion(image: Image, m: MachineSpec, strategy: string, budget: nu
 
 /** Timed samples of a region: `prepare` (not timed) before each `sample` (timed), which returns the instructions it retired. */
 export interface RegionSampler {
-  /** "checkpoint": each sample restores a checkpoint; "reboot": each sample gets a rig booted afresh. */
-  readonly kind: "checkpoint" | "reboot";
   prepare(): void;
   sample(): number;
 }
@@ -171,25 +168,11 @@ export function regionSampler(
 ): RegionSampler {
   const rig = bootToRegion(image, m, strategy, budget, ordinal);
   const cp = rig.machine.checkpoint();
-  // A hypervisor that joins checkpoints shows up as a participant; without it a restore would leave its state behind.
-  if (strategy === NATIVE || cp.participants.length > 0) {
-    return {
-      kind: "checkpoint",
-      prepare: () => rig.machine.restore(cp),
-      sample: () => rig.run(budget, "end").instructions,
-    };
-  }
-  let next: Rig | undefined = rig;
+  // Without the hypervisor's own state a restore would leave its shadows and vCPU behind.
+  if (strategy !== NATIVE && cp.participants.length === 0)
+    throw new Error(`strategy ${strategy}: the hypervisor did not join the machine's checkpoint`);
   return {
-    kind: "reboot",
-    prepare() {
-      next = undefined;
-      next = bootToRegion(image, m, strategy, budget, ordinal);
-    },
-    sample() {
-      const r = next ?? bootToRegion(image, m, strategy, budget, ordinal);
-      next = undefined;
-      return r.run(budget, "end").instructions;
-    },
+    prepare: () => rig.machine.restore(cp),
+    sample: () => rig.run(budget, "end").instructions,
   };
 }

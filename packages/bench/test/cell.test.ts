@@ -69,7 +69,6 @@ describe("runGroup", () => {
     }
     // Guest instructions are the same natively and under the strategy; the region's cost is not.
     expect(s.roi_instructions).toBe(n.roi_instructions);
-    expect(n.sampling).toBe("checkpoint");
     expect(s.slowdown).toBeCloseTo((s.cycles_total ?? 0) / (n.cycles_total ?? 1), 12);
     expect(s.run.slowdown).toBeCloseTo((s.run.cycles_total ?? 0) / (n.run.cycles_total ?? 1), 12);
     expect(s.events.exit).toBeGreaterThanOrEqual(36);
