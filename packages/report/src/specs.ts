@@ -239,7 +239,7 @@ export function slowdownChart(results: Results, label: Labeler): Chart | undefin
       ...base(
         "Slowdown over native, per workload and strategy",
         [
-          `modeled cycles ÷ native modeled cycles; ${profileNote(results)}${log ? "; log scale" : ""}`,
+          `modeled cycles ÷ native modeled cycles${regionNote(results)}; ${profileNote(results)}${log ? "; log scale" : ""}`,
           failedNote(rows),
         ],
         values,
@@ -324,7 +324,7 @@ export function cyclesChart(results: Results, label: Labeler): Chart | undefined
       ...base(
         "Where the cycles go: modeled cycles by event class",
         [
-          `per workload and strategy, in units of the native run's total cycles; ${profileNote(results)}`,
+          `per workload and strategy, in units of the native run's total cycles${regionNote(results)}; ${profileNote(results)}`,
           failedNote(rows),
         ],
         values,
@@ -594,6 +594,13 @@ export function hostMipsChart(results: Results, label: Labeler): Chart | undefin
       ],
     },
   };
+}
+
+/** Says that the figures are the guests' regions of interest, when the results have them. */
+function regionNote(results: Results): string {
+  return results.rows.some((r) => r.ops !== null)
+    ? ", of each run's region of interest (boot and warm-up left out)"
+    : "";
 }
 
 export function nanoChart(results: Results, label: Labeler): Chart | undefined {
