@@ -9,7 +9,7 @@ import { CSR } from "../src/csr.ts";
 import { csrRead } from "../src/csrfile.ts";
 import type { Image } from "../src/image.ts";
 import { Machine, type MachineConfig } from "../src/machine.ts";
-import { busyGuest, pageWriter } from "./support/checkpoint-guest.ts";
+import { busyGuest, htifGuest, pageWriter } from "./support/checkpoint-guest.ts";
 
 const RANDOM_TLB: Partial<MachineConfig> = {
   ramSize: 8 << 20,
@@ -214,6 +214,26 @@ describe("participants", () => {
 });
 
 describe("device and console state", () => {
+  it("HTIF: a checkpoint between any two instructions, even between the halves of a tohost write, reruns the same", () => {
+    const image = htifGuest("hi!", 5);
+    const m = booted(image, { ramSize: 8 << 20 });
+    const start = m.checkpoint();
+    const whole = m.run({ maxInstructions: 1000 });
+    expect(whole.reason).toBe("exit");
+    expect(whole.exitCode).toBe(5);
+    expect(m.output).toBe("hi!");
+    for (let n = 1; n < whole.instructions; n++) {
+      m.restore(start);
+      m.run({ maxInstructions: n });
+      const cp = m.checkpoint();
+      for (let again = 0; again < 2; again++) {
+        const r = m.run({ maxInstructions: 1000 });
+        expect([r.reason, r.exitCode, m.output]).toEqual(["exit", 5, "hi!"]);
+        m.restore(cp);
+      }
+    }
+  });
+
   it("UART registers, pending input and the console come back", () => {
     const m = booted(pageWriter(1), { ramSize: 8 << 20 });
     const uart = m.uart;
