@@ -10,6 +10,7 @@ import { csrRead } from "../src/csrfile.ts";
 import type { Image } from "../src/image.ts";
 import { Machine, type MachineConfig } from "../src/machine.ts";
 import { busyGuest, htifGuest, pageWriter } from "./support/checkpoint-guest.ts";
+import { hQemuImage } from "./support/h-qemu-image.ts";
 
 const RANDOM_TLB: Partial<MachineConfig> = {
   ramSize: 8 << 20,
@@ -97,6 +98,27 @@ describe.each([
       m.restore(cp);
     }
     for (const e of ends) expect(e.output).toBe(ends[0].output);
+  });
+});
+
+describe("the H extension's state is checkpointed with the hart", () => {
+  it("a checkpoint anywhere in the H-extension image (V=1, two-stage translation, guest faults) reruns the same", () => {
+    const config: Partial<MachineConfig> = { ramSize: 16 << 20, hExtension: true };
+    const fresh = booted(hQemuImage(), config);
+    const whole = observe(fresh, fresh.run({ maxInstructions: BUDGET }).reason);
+    expect(whole.reason).toBe("exit");
+    const total = whole.stats.instructions.total;
+    const m = booted(hQemuImage(), config);
+    const start = m.checkpoint();
+    const points = 24;
+    for (let k = 1; k < points; k++) {
+      m.restore(start);
+      m.run({ maxInstructions: Math.floor((total * k) / points) });
+      const cp = m.checkpoint();
+      expect(observe(m, m.run({ maxInstructions: BUDGET }).reason)).toEqual(whole);
+      m.restore(cp);
+      expect(observe(m, m.run({ maxInstructions: BUDGET }).reason)).toEqual(whole);
+    }
   });
 });
 
