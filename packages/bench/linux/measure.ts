@@ -24,6 +24,7 @@ interface Run {
   exits: number;
   seconds: number;
   firstMark: number | undefined;
+  firstMarkExits: number | undefined;
   roi: Roi | undefined;
 }
 
@@ -48,6 +49,7 @@ function run(
       exits: 0,
       seconds: (performance.now() - t0) / 1000,
       firstMark: m.roiMarks[0]?.stats.instructions.total,
+      firstMarkExits: 0,
       roi: m.roi(),
     };
   }
@@ -62,6 +64,7 @@ function run(
     exits: exitsOf(r.stats),
     seconds: (performance.now() - t0) / 1000,
     firstMark: hv.machine.roiMarks[0]?.stats.instructions.total,
+    firstMarkExits: hv.machine.roiMarks[0] ? exitsOf(hv.machine.roiMarks[0].stats) : undefined,
     roi: hv.machine.roi(),
   };
 }
@@ -110,7 +113,7 @@ function main(argv: string[]): void {
       .join(" ")}`;
     process.stdout.write(`\n## ${label}\n`);
     process.stdout.write(
-      "config            | to 1st mark | total instr | exits    | host s | ROI ops | ROI instr/op | ROI exits/op | leading exits per op\n",
+      "config            | to 1st mark | its exits | total instr | exits    | host s | ROI ops | ROI instr/op | ROI exits/op | leading exits per op\n",
     );
     let reference = "";
     for (const c of configs) {
@@ -121,7 +124,7 @@ function main(argv: string[]): void {
       const ops = roi?.ops ?? 0;
       const perOp = (n: number) => (ops > 0 ? (n / ops).toFixed(1) : "-");
       process.stdout.write(
-        `${c.padEnd(17)} | ${String(r.firstMark ?? "-").padStart(11)} | ${String(r.instructions).padStart(11)} | ${String(r.exits).padStart(8)} | ${r.seconds.toFixed(1).padStart(6)} | ${String(ops).padStart(7)} | ${(roi ? perOp(roi.stats.instructions.total) : "-").padStart(12)} | ${(roi && c !== "native" ? perOp(exitsOf(roi.stats)) : "-").padStart(12)} | ${roi && c !== "native" ? topExits(roi) : ""}${r.ok ? "" : " NOT POWERED OFF"}${same}\n`,
+        `${c.padEnd(17)} | ${String(r.firstMark ?? "-").padStart(11)} | ${String(r.firstMarkExits ?? "-").padStart(9)} | ${String(r.instructions).padStart(11)} | ${String(r.exits).padStart(8)} | ${r.seconds.toFixed(1).padStart(6)} | ${String(ops).padStart(7)} | ${(roi ? perOp(roi.stats.instructions.total) : "-").padStart(12)} | ${(roi && c !== "native" ? perOp(exitsOf(roi.stats)) : "-").padStart(12)} | ${roi && c !== "native" ? topExits(roi) : ""}${r.ok ? "" : " NOT POWERED OFF"}${same}\n`,
       );
       if (c === "native")
         process.stdout.write(`${" ".repeat(20)}result: ${JSON.stringify(linuxResults(r.output))}\n`);
