@@ -38,6 +38,7 @@ import {
   specByName,
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
+import { MonitorCheckpoint } from "./checkpoint.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
@@ -128,6 +129,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
     this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
+    this.machine.addCheckpointParticipant(new MonitorCheckpoint(this));
     // Every trap comes to the monitor; only the machine timer interrupts it.
     const h = this.hart;
     csrWrite(h, CSR.medeleg, 0);
@@ -441,6 +443,8 @@ export class Hypervisor implements MachineTrapHandler {
       return;
     }
     const off = gpa - dev.base;
+    // It retires as the access happens: natively a device reading mtime sees this instruction counted.
+    this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
       this.counters.add("exit.mmio.store");
@@ -452,7 +456,7 @@ export class Hypervisor implements MachineTrapHandler {
       const shift = 32 - width * 8;
       if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
     }
-    this.stepOver();
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
   }
 
   /** Step over an emulated instruction: it retires, as natively (the guest reads instret and time). */
