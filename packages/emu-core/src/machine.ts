@@ -75,6 +75,11 @@ export class Machine {
     this.hart.addDevice(this.test);
     this.hart.addDevice(this.clint);
     this.hart.onWatchedStore = (pa) => this.htif(pa, sink);
+    // device register accesses by the hart itself (a hypervisor's emulated accesses are its own counters)
+    this.extraCounters.push(() => ({
+      "device.loads": this.hart.deviceLoads,
+      "device.stores": this.hart.deviceStores,
+    }));
   }
 
   /** Install (or remove) the TypeScript machine-mode trap handler. */
