@@ -16,6 +16,7 @@ import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "csv-stringify/sync";
+import { checkRows, RowsCheckError } from "./check-rows.ts";
 import { EVENT_CLASSES, type EventCounts, getProfile } from "./cost.ts";
 import { type Cell, expandCells, MACHINE_FIELDS, type MachineSpec, type Suite } from "./suite.ts";
 
@@ -247,6 +248,12 @@ export function readResults(dir: string): ResultsFile | undefined {
   }
   if (parsed?.metadata?.format !== RESULTS_FORMAT || !Array.isArray(parsed.rows))
     throw new ResultsReadError(`${path}: not a shadowlab results file (format ${RESULTS_FORMAT})`);
+  try {
+    checkRows<ResultRow>(path, parsed.rows);
+  } catch (e) {
+    if (e instanceof RowsCheckError) throw new ResultsReadError(e.message);
+    throw e;
+  }
   return parsed;
 }
 

@@ -177,6 +177,14 @@ export function csrRead(h: Hart, csr: number): number | undefined {
   return undefined;
 }
 
+/**
+ * ASIDLEN, the satp.ASID bits the hart implements: none without ASID tags (a
+ * TLB that cannot keep address spaces apart), else the configured width.
+ */
+export function asidLen(h: Hart): number {
+  return h.itlb.config.asidTags && h.dtlb.config.asidTags ? h.config.asidBits : 0;
+}
+
 /** Write a CSR with WARL legalisation; the caller has done csrCheck. */
 export function csrWrite(h: Hart, csr: number, v: number): void {
   switch (csr) {
@@ -264,8 +272,7 @@ export function csrWrite(h: Hart, csr: number, v: number): void {
       // A TLB without ASID tags cannot keep address spaces apart, so the hart
       // implements no ASID bits (ASIDLEN = 0): satp.ASID reads as zero and
       // software must flush on every switch, as the spec requires then.
-      const asidBits = h.itlb.config.asidTags && h.dtlb.config.asidTags ? h.config.asidBits : 0;
-      const asidMask = ((1 << asidBits) - 1) << 22;
+      const asidMask = ((1 << asidLen(h)) - 1) << 22;
       h.satp = v & (0x8000_0000 | asidMask | 0x3fffff);
       h.invalidateMemos();
       return;

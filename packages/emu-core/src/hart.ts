@@ -22,6 +22,7 @@
 import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
 import { csrCheck, csrRead, csrWrite } from "./csrfile.ts";
 import type { Device } from "./devices/device.ts";
+import { DirtyPages } from "./dirty-pages.ts";
 import { decode } from "./isa/decode.ts";
 import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
@@ -37,6 +38,7 @@ import {
   WalkResult,
   walk,
 } from "./mmu.ts";
+import type { RoiKind } from "./roi.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
 
@@ -72,7 +74,7 @@ export const DEFAULT_HART: HartConfig = {
   asidBits: 9,
 };
 
-export type StopReason = "exit" | "budget" | "wfi" | "stop";
+export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark";
 
 /** Privilege level: 0 = U, 1 = S, 3 = M. */
 export type Priv = 0 | 1 | 3;
@@ -97,6 +99,8 @@ export class Hart {
   readonly ram32: Int32Array;
   readonly ramBase = RAM_BASE;
   readonly ramSize: number;
+  /** RAM pages written, for checkpoint restores (dirty-pages.ts). */
+  readonly dirtyPages: DirtyPages;
   readonly devices: Device[] = [];
 
   // CSR state (csrfile.ts gives the architectural views).
@@ -180,6 +184,12 @@ export class Hart {
   private readonly decoded: (Int32Array | null)[];
   /** LR reservation (RAM byte offset of the reserved word), -1 when none. */
   reservation = -1;
+  /**
+   * The reservation the last trap into the machine-mode handler cleared, so a
+   * handler that hides the trap from the software that made it (a monitor's
+   * hidden page fault) can give it back, as if no trap had happened.
+   */
+  reservationAtTrap = -1;
 
   /** Set when a slow path took a trap; the loop reloads pc and clears it. */
   private trapped = false;
@@ -189,6 +199,9 @@ export class Hart {
   /** A physical address whose stores are reported to `onWatchedStore` (HTIF tohost). */
   private watchPage = -1;
   onWatchedStore: (paddr: number) => void = () => {};
+  /** Region-of-interest marks (roi.ts): each retired mark is reported; the run stops after `stopAtMark`. */
+  onMark: (kind: RoiKind, ops: number | undefined) => void = () => {};
+  stopAtMark: RoiKind | undefined;
 
   constructor(config: Partial<HartConfig> = {}) {
     this.config = { ...DEFAULT_HART, ...config };
@@ -206,6 +219,7 @@ export class Hart {
     this.ram32 = new Int32Array(buf);
     this.ramSize = size;
     this.decoded = new Array(size / 4096).fill(null);
+    this.dirtyPages = new DirtyPages(size / 4096);
     const t = this.config.tlb;
     if ("itlb" in t) {
       this.itlb = new Tlb(t.itlb);
@@ -315,6 +329,36 @@ export class Hart {
     this.fVpn = -1;
   }
 
+  /** Forget the decoded instructions of one RAM page (byte offset >>> 12), keeping its cache buffer. */
+  forgetDecoded(page: number): void {
+    const dec = this.decoded[page];
+    if (dec !== null) dec.fill(0);
+  }
+
+  /**
+   * For code that writes `ram` directly (a hypervisor zeroing or filling
+   * machine pages): marks RAM bytes [off, off + len) written, for
+   * checkpoints, and drops their decoded instructions.
+   */
+  noteRamWrite(off: number, len: number): void {
+    this.dirtyPages.markRange(off, len);
+    if (len > 0) for (let p = off >>> 12; p <= (off + len - 1) >>> 12; p++) this.forgetDecoded(p);
+  }
+
+  /** What a checkpoint of the hart's fields must not copy: RAM (restored by dirty pages), the decoded cache (dropped per restored page), the dirty-page log. */
+  checkpointExclusions(): object[] {
+    return [
+      this.ram,
+      this.ram8,
+      this.ram16,
+      this.ramU16,
+      this.ram32,
+      this.decoded,
+      this.fDec,
+      this.dirtyPages,
+    ];
+  }
+
   // ---------------------------------------------------------------- traps
 
   /** Take a trap (exception or interrupt) from the current pc, with delegation (3.1.8). */
@@ -322,6 +366,7 @@ export class Hart {
     const t = this.traps;
     if (interrupt) t.interrupts[cause]++;
     else t.exceptions[cause]++;
+    this.reservationAtTrap = this.reservation;
     this.reservation = -1;
     const bit = 1 << cause;
     const delegated = this.priv !== 3 && ((interrupt ? this.mideleg : this.medeleg) & bit) !== 0;
@@ -662,6 +707,7 @@ export class Hart {
     if (width === 4) this.ram32[off >>> 2] = value;
     else if (width === 2) this.ramU16[off >>> 1] = value;
     else this.ram[off] = value;
+    this.dirtyPages.mark(off >>> 12);
     const dec = this.decoded[off >>> 12];
     if (dec !== null) dec[(off & 0xffc) >>> 1] = 0;
   }
@@ -752,6 +798,7 @@ export class Hart {
       );
     }
     this.ram.set(bytes, off);
+    this.dirtyPages.markRange(off, bytes.length);
     this.flushDecoded();
   }
 
@@ -1100,6 +1147,12 @@ export class Hart {
           this.pc = pc >>> 0;
           this.atomic(d & 0xff, rd, x[rs1], x[rs2]);
           break;
+        case 71: // roi.begin
+          this.mark("begin", undefined);
+          break;
+        case 72: // roi.end
+          this.mark("end", rs1 === 0 ? undefined : x[rs1] >>> 0);
+          break;
         default:
           // OP_ILLEGAL: the immediate slot holds the instruction bits for mtval.
           this.pc = pc >>> 0;
@@ -1118,6 +1171,12 @@ export class Hart {
     this.privSince = this.instret;
     if (this.stopReason === undefined && left <= 0) this.stopReason = "budget";
     return this.stopReason ?? "budget";
+  }
+
+  /** A retired ROI mark: report it, and stop right after it when asked to. */
+  private mark(kind: RoiKind, ops: number | undefined): void {
+    this.onMark(kind, ops);
+    if (this.stopAtMark === kind) this.requestStop("mark");
   }
 
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
@@ -1192,7 +1251,8 @@ function immediateOf(args: readonly string[], w: number): number {
   return 0;
 }
 
-function amoResult(op: number, a: number, b: number): number {
+/** The value an AMO stores, from the old memory word `a` and rs2 `b`; `op` is the ISA table's op of the AMO (amoswap.w .. amomaxu.w). */
+export function amoResult(op: number, a: number, b: number): number {
   switch (op) {
     case 62: // amoswap.w
       return b;

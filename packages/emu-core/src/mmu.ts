@@ -79,6 +79,8 @@ export interface WalkMemory {
   readonly ram32: Int32Array;
   readonly ramBase: number;
   readonly ramSize: number;
+  /** Told of the walker's A/D write-backs (checkpoints restore written pages). */
+  readonly dirtyPages: { mark(page: number): void };
 }
 
 /**
@@ -121,6 +123,7 @@ export function walk(
     if ((pte & want) !== want) {
       pte |= want;
       mem.ram32[off >>> 2] = pte;
+      mem.dirtyPages.mark(off >>> 12);
       c.memRefs++;
       c.adUpdates++;
     }

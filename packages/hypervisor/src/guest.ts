@@ -26,6 +26,8 @@ export class Guest {
   /** Registers x0..x31 and pc while the guest is not on the hart. */
   readonly regs = new Int32Array(32);
   pc: number;
+  /** The hart's LR reservation while the guest is not on the hart. */
+  reservation = -1;
   state: GuestState = "runnable";
   exitCode = 0;
   /** Why the guest failed (state "failed"). */

@@ -12,6 +12,7 @@ import {
   ACCESS_LOAD,
   ACCESS_STORE,
   type Access,
+  asidLen,
   CAUSE,
   COMPARATOR_NEVER,
   CSR,
@@ -28,6 +29,7 @@ import {
   Machine,
   type MachineConfig,
   type MachineTrapHandler,
+  type RoiKind,
   rdOf,
   rs1Of,
   rs2Of,
@@ -63,6 +65,13 @@ export interface HypervisorConfig {
    * they reclaim the least recently used shadows. Default: unlimited.
    */
   shadowBudgetPages: number;
+  /**
+   * satp.ASID bits each guest sees. Default: what the machine implements
+   * (none without ASID tags), the ASIDLEN the guest would see natively. More
+   * than the machine has is legal (the monitor maps guest ASIDs onto machine
+   * ASIDs and recycles them), but then the guest sees a different machine.
+   */
+  guestAsidBits?: number;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
@@ -87,6 +96,8 @@ export interface HvRunResult {
   instructions: number;
   /** Machine counters plus the hypervisor's (`extra`, prefixed `hv.`). */
   stats: StatsSnapshot;
+  /** The run stopped right after the `stopAtMark` region-of-interest mark retired. */
+  stoppedAtMark: boolean;
 }
 
 const SBI_ERR_NOT_SUPPORTED = -2;
@@ -138,26 +149,34 @@ export class Hypervisor implements MachineTrapHandler {
       () => this.hart.requestStop("stop"),
     );
     g.core.budgetPages = this.config.shadowBudgetPages;
+    g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
   }
 
-  /** Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent. */
-  run(opts: { maxInstructions?: number } = {}): HvRunResult {
+  /**
+   * Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent, or,
+   * with `stopAtMark`, right after a guest retires that region-of-interest mark (the machine records
+   * every mark with its counters, the hypervisor's included).
+   */
+  run(opts: { maxInstructions?: number; stopAtMark?: RoiKind } = {}): HvRunResult {
     const h = this.hart;
     const before = this.machine.snapshot();
     const startInstret = h.instret;
     let budget = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
-    while (budget > 0) {
+    let stoppedAtMark = false;
+    h.stopAtMark = opts.stopAtMark;
+    while (budget > 0 && !stoppedAtMark) {
       const g = this.pickGuest();
       if (!g) break;
       this.switchTo(g);
       const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
       const retired = h.instret;
       const exits = h.traps.toHandler;
-      h.run(n);
+      stoppedAtMark = h.run(n) === "mark";
       budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
     }
+    h.stopAtMark = undefined;
     this.saveCurrent();
     return {
       guests: this.guests.map((g) => ({
@@ -169,6 +188,7 @@ export class Hypervisor implements MachineTrapHandler {
       })),
       instructions: h.instret - startInstret,
       stats: diffStats(this.machine.snapshot(), before),
+      stoppedAtMark,
     };
   }
 
@@ -199,6 +219,7 @@ export class Hypervisor implements MachineTrapHandler {
     if (!g) return;
     g.regs.set(this.hart.x.subarray(0, 32));
     g.pc = this.hart.pc;
+    g.reservation = this.hart.reservation;
   }
 
   private switchTo(g: Guest): void {
@@ -207,6 +228,7 @@ export class Hypervisor implements MachineTrapHandler {
       if (this.current) this.counters.add("guest_switch");
       this.hart.x.set(g.regs);
       this.hart.pc = g.pc;
+      this.hart.reservation = g.reservation;
       this.current = g;
     }
     this.resume(g);
@@ -217,6 +239,9 @@ export class Hypervisor implements MachineTrapHandler {
   trap(hart: Hart, cause: number, tval: number, interrupt: boolean): void {
     const g = this.current;
     if (!g) return;
+    // The exit is hidden from the guest until it is shown: keep its LR reservation
+    // (reflect(), sret and the SBI call clear it, as the native trap or xRET would).
+    hart.reservation = hart.reservationAtTrap;
     try {
       if (interrupt) this.onInterrupt(cause);
       else this.onException(g, cause, tval);
@@ -263,6 +288,7 @@ export class Hypervisor implements MachineTrapHandler {
   /** Deliver an exception or interrupt into the guest exactly as a hart delivers it to S-mode. */
   private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
     const v = g.vcpu;
+    this.hart.reservation = -1; // a trap the guest sees clears it, as natively
     this.counters.add(
       interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
     );
@@ -294,6 +320,7 @@ export class Hypervisor implements MachineTrapHandler {
   /** ecall from pretend-S would go to M-mode firmware: answer as an SBI that implements nothing. */
   private supervisorEcall(): void {
     this.counters.add("exit.sbi");
+    this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
     this.hart.x[10] = SBI_ERR_NOT_SUPPORTED;
     this.hart.x[11] = 0;
     this.hart.pc = (this.hart.pc + 4) >>> 0;
@@ -315,6 +342,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.counters.add(`exit.emulate.${name}`);
       if (name === "sret") {
         this.hart.instret++; // it retires, as natively
+        this.hart.reservation = -1; // the hart's sret clears it
         returnFromSupervisor(v);
         this.hart.pc = v.sepc >>> 0;
         g.strategy.onViewChange();
@@ -381,11 +409,16 @@ export class Hypervisor implements MachineTrapHandler {
     const spec = word === undefined ? undefined : decode(word);
     const dev = g.core.device(gpa);
     const access = spec ? MMIO_ACCESS[spec.name] : undefined;
+    const x = this.hart.x;
+    if (word !== undefined && spec?.ext === "A") {
+      // The machine gives LR, SC and AMOs on devices an access fault at the address (hart.ts atomic()).
+      this.reflect(g, spec.name === "lr.w" ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, x[rs1Of(word)]);
+      return;
+    }
     if (word === undefined || !spec || !dev || !access) {
       this.reflect(g, spec?.fmt === "S" ? CAUSE.STORE_ACCESS : CAUSE.LOAD_ACCESS, this.hart.pc);
       return;
     }
-    const x = this.hart.x;
     const [width, signed, store] = access;
     const va = (x[rs1Of(word)] + (store ? immS(word) : immI(word))) >>> 0;
     if ((va & (width - 1)) !== 0) {

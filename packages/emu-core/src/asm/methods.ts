@@ -106,6 +106,9 @@ export interface BaseInstructions<S> {
   amomax_w: Amo<S>;
   amominu_w: Amo<S>;
   amomaxu_w: Amo<S>;
+  /** The ROI HINTs by their table names; `roiBegin()`/`roiEnd(opsReg)` say the same. */
+  roi_begin: NoArgs<S>;
+  roi_end: (opsReg: Reg) => S;
 }
 
 /** Single-instruction pseudo-instructions (the alias table read backwards). */

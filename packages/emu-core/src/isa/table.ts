@@ -55,6 +55,12 @@ export interface InsnSpec {
   readonly syntax: string;
   /** The operand tokens of `syntax`, plus "aqrl" for AMOs. */
   readonly args: readonly Arg[];
+  /**
+   * For a HINT row: the base row whose encoding space it sits in. The decoder
+   * tries HINT rows first, the disassembler prints them as the base row (as
+   * objdump does), and on any other hart they execute as that row.
+   */
+  readonly hintOf?: string;
 }
 
 type Row = readonly [name: string, fmt: Format, ext: Ext, match: number, mask: number, syntax: string];
@@ -146,7 +152,16 @@ const ROWS: readonly Row[] = [
   ["amomax.w", "R", "A", 0xa000202f, AMO, "rd,rs2,(rs1)"],
   ["amominu.w", "R", "A", 0xc000202f, AMO, "rd,rs2,(rs1)"],
   ["amomaxu.w", "R", "A", 0xe000202f, AMO, "rd,rs2,(rs1)"],
+  // Region-of-interest marks: RV32I HINTs (slti with rd = x0, ISA 2.9 "HINT
+  // instructions", reserved for custom use), so they retire as no-ops on QEMU
+  // and on every RV32I hart. `slti x0, x0, 1` begins the measured work;
+  // `slti x0, rs1, 2` ends it with the operation count in rs1 (x0: no count).
+  ["roi.begin", "I", "I", 0x00102013, ALL, ""],
+  ["roi.end", "I", "I", 0x00202013, 0xfff07fff, "rs1"],
 ];
+
+/** HINT rows and the base row whose encodings they take over. */
+const HINTS: Readonly<Record<string, string>> = { "roi.begin": "slti", "roi.end": "slti" };
 
 function argsOf(name: string, syntax: string): Arg[] {
   const args = (syntax.match(/[a-z0-9]+/g) ?? []) as Arg[];
@@ -163,6 +178,7 @@ export const TABLE: readonly InsnSpec[] = ROWS.map(([name, fmt, ext, match, mask
   mask: mask >>> 0,
   syntax,
   args: argsOf(name, syntax),
+  ...(HINTS[name] ? { hintOf: HINTS[name] } : {}),
 }));
 
 /** Op id of the illegal/unknown instruction (not a row of TABLE). */

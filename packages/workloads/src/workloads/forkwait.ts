@@ -23,9 +23,12 @@ import {
   fnv,
   fnvStep,
   intParam,
+  loadOps,
+  OPS,
   PAGE,
   prologue,
   sys,
+  warmupOf,
 } from "./common.ts";
 
 const GOLDEN = 0x9e3779b9;
@@ -72,31 +75,43 @@ function program(p: ForkwaitParams) {
       a.j("init");
       a.label("init_done");
 
+      // Children 0..N-1, one at a time; the first tenth warm up, the rest are the region of interest.
+      const warm = warmupOf(p.children);
       a.li("s0", 0); // i
-      a.li("s1", p.children);
       a.li("s4", FNV_BASIS);
-      a.label("loop");
-      a.beq("s0", "s1", "done");
-      sys(a, SYS.fork);
-      a.beqz("a0", "child");
-      sys(a, SYS.wait);
-      fnvStep(a, "s4", "a0");
-      fnvStep(a, "s4", "a1");
-      // the parent writes each of its pages again: word j += 1
-      a.mv("t0", "s2");
-      a.li("t1", p.pages);
-      a.label("parent_page");
-      a.beqz("t1", "parent_done");
-      a.lw("t2", 0, "t0");
-      a.addi("t2", "t2", 1);
-      a.sw("t2", 0, "t0");
-      a.add("t0", "t0", "s5");
-      a.addi("t1", "t1", -1);
-      a.j("parent_page");
-      a.label("parent_done");
-      a.addi("s0", "s0", 1);
-      a.j("loop");
-      a.label("done");
+      // after each wait the parent writes each of its pages again: word j += 1
+      const parentWrites = (tag: string) => {
+        a.mv("t0", "s2");
+        a.li("t1", p.pages);
+        a.label(`parent_page${tag}`);
+        a.beqz("t1", `parent_done${tag}`);
+        a.lw("t2", 0, "t0");
+        a.addi("t2", "t2", 1);
+        a.sw("t2", 0, "t0");
+        a.add("t0", "t0", "s5");
+        a.addi("t1", "t1", -1);
+        a.j(`parent_page${tag}`);
+        a.label(`parent_done${tag}`);
+      };
+      const forks = (limit: number, tag: string) => {
+        a.li("s1", limit);
+        a.label(`loop${tag}`);
+        a.beq("s0", "s1", `loop_done${tag}`);
+        sys(a, SYS.fork);
+        a.beqz("a0", "child");
+        sys(a, SYS.wait);
+        fnvStep(a, "s4", "a0");
+        fnvStep(a, "s4", "a1");
+        parentWrites(tag);
+        a.addi("s0", "s0", 1);
+        a.j(`loop${tag}`);
+        a.label(`loop_done${tag}`);
+      };
+      forks(warm, "_warmup");
+      loadOps(a, p.children - warm);
+      a.roiBegin();
+      forks(p.children, "");
+      a.roiEnd(OPS);
       exitWith(a, "s4");
 
       a.label("child");
@@ -123,12 +138,13 @@ function program(p: ForkwaitParams) {
 export const forkwait = defineWorkload<ForkwaitParams>({
   name: "forkwait",
   description:
-    "a parent forks N children one at a time and waits for each; each child touches K copied pages (Adams & Agesen forkwait)",
+    "a parent forks N children one at a time and waits for each, writing its K pages after each; each child writes the K pages it shares copy-on-write (Adams & Agesen forkwait)",
   schema: forkwaitSchema,
   small: [
     { children: 4, pages: 2 },
     { children: 3, pages: 2, fork: "eager" },
   ],
+  quick: [{ children: 112, pages: 4 }],
   program,
   model(p) {
     const children: number[] = [];
