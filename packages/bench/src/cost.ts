@@ -61,7 +61,7 @@ export const CLASS_DESCRIPTIONS: Record<EventClass, string> = {
   asid: "machine-ASID management by the VMM (hv.asid.*)",
   guest_switch: "switches between guests (hv.guest_switch)",
   bookkeeping:
-    "counted for insight, priced nothing: the work they stand for is another class's event or none (hv.shadow.created, .pte_write, .reused, .switch, .sfence_nothing_to_do, .pt_tracked, .write_protected, .flooded, .unshadowed, .unemulated_write, .reclaimed, .flush_*; hv.tlb_flush.switch; hv.idle.*)",
+    "counted for insight, priced nothing: the work they stand for is another class's event or none (hv.shadow.created, .pte_write, .reused, .switch, .sfence_nothing_to_do, .pt_tracked, .write_protected, .flooded, .unshadowed, .unemulated_write, .reclaimed, .flush_*; hv.tlb_flush.switch; hv.sbi.*; hv.idle.*)",
   other: "hypervisor counters no rule classifies (listed in the unclassified column)",
 };
 
@@ -81,6 +81,8 @@ interface Rule {
 const RULES: readonly Rule[] = [
   { match: "hv.exit.emulate.", classes: ["exit", "emulate"] },
   { match: "hv.exit.sbi", classes: ["exit", "emulate"] },
+  // which SBI call an hv.exit.sbi served: that exit prices it
+  { match: "hv.sbi.", classes: ["bookkeeping"] },
   // the access exits, the VMM emulates it against its device model, and the device itself answers
   { match: "hv.exit.mmio.", classes: ["exit", "mmio", "device"] },
   // trap mode: the guest's own exception exits to the VMM (the guest kernel is deprivileged), which reflects it

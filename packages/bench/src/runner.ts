@@ -13,7 +13,9 @@ import { getProfile } from "./cost.ts";
 import { type Lock, LockHeldError, lockResults } from "./lock.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import {
+  commitLabel,
   definitionCells,
+  describeSuite,
   hostInfo,
   type Metadata,
   profileMetadata,
@@ -194,6 +196,7 @@ async function runLocked(opts: RunOptions): Promise<RunSummary> {
     cells: { suite: all.length, selected: selected.length, done: 0, failed: 0 },
     complete: false,
     definition: suite,
+    descriptions: describeSuite(suite),
   };
 
   if (stored && todo.length === 0 && opts.again) {
@@ -263,7 +266,9 @@ async function runLocked(opts: RunOptions): Promise<RunSummary> {
   };
 
   let ran = 0;
-  const record = (row: ResultRow) => {
+  const commit = commitLabel(metadata);
+  const record = (measured: ResultRow) => {
+    const row = { ...measured, commit, date: new Date().toISOString() };
     store.put(row);
     store.save(selected);
     ran++;
@@ -360,7 +365,12 @@ export function recostResults(dir: string, profile: string, out?: string): { row
     const def = file.metadata.definition;
     const store = new ResultStore(
       outDir,
-      { ...file.metadata, ...profileMetadata(p.name), definition: { ...def, profile: p.name } },
+      {
+        ...file.metadata,
+        ...profileMetadata(p.name),
+        definition: { ...def, profile: p.name },
+        descriptions: file.metadata.descriptions ?? describeSuite(def),
+      },
       rows,
     );
     store.save(selectedOf(file.metadata));
@@ -425,6 +435,7 @@ export function mergeResults(
     ...first,
     ...profileMetadata(prof),
     definition: { ...first.definition, profile: prof },
+    descriptions: first.descriptions ?? describeSuite(first.definition),
     selection: { filter: "", shard: "" },
     jobs: 0,
     sources: files.map(({ dir, file }) => ({

@@ -63,10 +63,11 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
   return out;
 }
 
-/** Everything but the host's wall-clock measurements, from the JSON rows. */
+/** Everything but the host's wall-clock measurements and when each row was measured, from the JSON rows. */
 function deterministic(file: ResultsFile) {
   return file.rows.map(
-    ({ wall_mean_ms, wall_p50_ms, wall_p99_ms, wall_rme_pct, wall_samples, host_mips, ...rest }) => rest,
+    ({ wall_mean_ms, wall_p50_ms, wall_p99_ms, wall_rme_pct, wall_samples, host_mips, date, ...rest }) =>
+      rest,
   );
 }
 
@@ -97,7 +98,21 @@ describe("shadowlab bench run", () => {
       if (r.strategy === "native") expect(r.slowdown).toBe(1);
       else expect(r.slowdown).toBeGreaterThan(1);
     }
-    expect(readCsv("ref")).toHaveLength(12);
+    const csv = readCsv("ref");
+    expect(csv).toHaveLength(12);
+    for (const r of csv) {
+      expect(r.commit).toBe(m.commitDirty ? `${m.commit}-dirty` : m.commit);
+      expect(Date.parse(r.date)).toBeGreaterThanOrEqual(Date.parse(m.date));
+    }
+    expect(m.descriptions?.workloads.syscall).toMatch(/getpid/);
+    expect(Object.keys(m.descriptions?.strategies ?? {})).toEqual(m.definition.strategies);
+    // The data dictionary beside the CSV names every column, in order.
+    const dictionary = readFileSync(join(work, "ref", "columns.md"), "utf8");
+    const documented = dictionary
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.slice(3, l.indexOf("`", 3)));
+    expect(documented).toEqual(Object.keys(csv[0]));
   });
 
   it("gives identical counters in the CSV on a second run, with 2 workers, processes or threads", () => {

@@ -37,6 +37,7 @@ describe("event classes", () => {
       "hv.asid.alloc": 5,
       "hv.guest_switch": 1,
       "hv.idle.time_skipped": 12345,
+      "hv.sbi.base.probe_extension": 1,
       "hv.novel.thing": 8,
     });
     expect(events).toEqual({
@@ -56,8 +57,8 @@ describe("event classes", () => {
       shadow_table: 4 + 6,
       asid: 5,
       guest_switch: 1,
-      // shadow.flush_page, idle, shadow.pte_write, shadow.created, tlb_flush.switch
-      bookkeeping: 2 + 12345 + 2 + 4 + 7,
+      // shadow.flush_page, idle, sbi, shadow.pte_write, shadow.created, tlb_flush.switch
+      bookkeeping: 2 + 12345 + 1 + 2 + 4 + 7,
       other: 8,
     });
     expect(unclassified).toEqual(["hv.novel.thing"]);

@@ -403,27 +403,33 @@ const escHtml = (s: unknown): string =>
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
   );
 
+/** Prose cells wrap (the page's tables keep numbers on one line) and the tables fit the page. */
+const WRAP = ' style="white-space: normal; vertical-align: top"';
+const FIT = ' style="width: 100%; table-layout: fixed"';
+const cols = (widths: number[]) =>
+  `<colgroup>${widths.map((w) => `<col style="width: ${w}%">`).join("")}</colgroup>`;
+
 /** The "What the literature says" section of the report. */
 export function literatureSection(results: Results): string {
   const trends = literatureTrends(results);
   const rows = trends
     .map(
       (t) =>
-        `<tr data-trend="${escHtml(t.id)}"><td>${escHtml(t.claim)}<br><small>${escHtml(t.source)}</small></td><td>${t.figure ? escHtml(t.figure) : "—"}</td><td class="verdict ${escHtml(t.verdict.replace(" ", "-"))}"><strong>${escHtml(t.verdict)}</strong></td><td>${escHtml(t.reason)}</td></tr>`,
+        `<tr data-trend="${escHtml(t.id)}"><td${WRAP}>${escHtml(t.claim)}<br><small>${escHtml(t.source)}</small></td><td${WRAP}>${t.figure ? escHtml(t.figure) : "—"}</td><td class="verdict ${escHtml(t.verdict.replace(" ", "-"))}"${WRAP}><strong>${escHtml(t.verdict)}</strong></td><td${WRAP}>${escHtml(t.reason)}</td></tr>`,
     )
     .join("\n");
   const aa = AA_ROWS.map(
     (r) =>
-      `<tr><td>${escHtml(r.op)}</td><td class="num">${r.native === null ? "—" : num(r.native, 0)}</td><td class="num">${r.hardwareVmm === null ? "—" : num(r.hardwareVmm, 0)}</td><td>${r.matches ? "yes" : "no"}</td><td>${escHtml(r.why)}</td></tr>`,
+      `<tr><td>${escHtml(r.op)}</td><td class="num">${r.native === null ? "—" : num(r.native, 0)}</td><td class="num">${r.hardwareVmm === null ? "—" : num(r.hardwareVmm, 0)}</td><td>${r.matches ? "yes" : "no"}</td><td${WRAP}>${escHtml(r.why)}</td></tr>`,
   ).join("\n");
   return `<section id="literature"><h2>What the literature says</h2>
 <p class="how">Each trend the literature reports, checked against these results: our figure is computed from the cells above (modeled cycles under the results' cost profile), the verdict says whether it holds here, and why.</p>
-<table id="literature-trends"><thead><tr><th>the literature</th><th>our figure</th><th>verdict</th><th>why</th></tr></thead><tbody>
+<table id="literature-trends"${FIT}>${cols([34, 30, 11, 25])}<thead><tr><th>the literature</th><th>our figure</th><th>verdict</th><th>why</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
 <h3>Adams &amp; Agesen's per-operation totals</h3>
 <p class="how">${escHtml(ADAMS_AGESEN_2006.source)}. The <code>vtx-2006</code> profile is derived from these figures; a bench test recomputes them from measured event mixes where ours match theirs. "—": no figure carried here.</p>
-<table id="literature-aa"><thead><tr><th>operation</th><th>native</th><th>hardware VMM</th><th>our mix matches</th><th>why</th></tr></thead><tbody>
+<table id="literature-aa"${FIT}>${cols([10, 9, 12, 10, 59])}<thead><tr><th>operation</th><th>native</th><th>hardware VMM</th><th>our mix matches</th><th>why</th></tr></thead><tbody>
 ${aa}
 </tbody></table></section>`;
 }
