@@ -159,6 +159,9 @@ export class Hart {
   instret = 0;
   timeOffset = 0;
   idleCycles = 0;
+  /** Loads and stores the hart's own accesses made to device registers (a device access has a latency of its own). */
+  deviceLoads = 0;
+  deviceStores = 0;
   /**
    * minstret/mcycle as written by software minus the internal counts, modulo 2^64, as a low part in
    * [0, 2^32) and a high word: a single double cannot hold a 64-bit offset exactly (see csrfile.ts).
@@ -727,6 +730,7 @@ export class Hart {
       this.exception(CAUSE.LOAD_ACCESS, va);
       return 0;
     }
+    this.deviceLoads++;
     const v = d.load(pa - d.base, width);
     if (width === 4) return v | 0;
     if (width === 2) return signed ? (v << 16) >> 16 : v & 0xffff;
@@ -764,6 +768,7 @@ export class Hart {
       this.exception(CAUSE.STORE_ACCESS, va);
       return false;
     }
+    this.deviceStores++;
     d.store(pa - d.base, width, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff));
     return true;
   }
