@@ -22,6 +22,7 @@
 import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
 import { csrCheck, csrRead, csrWrite } from "./csrfile.ts";
 import type { Device } from "./devices/device.ts";
+import { FaultLoop } from "./fault-loop.ts";
 import { decode } from "./isa/decode.ts";
 import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
@@ -61,6 +62,13 @@ export interface HartConfig {
   instructionsPerTick: number;
   /** Implemented ASID bits in satp (0..9). */
   asidBits: number;
+  /**
+   * Misaligned loads and stores: "perform" them (as hardware may, byte by
+   * byte on the slow path, each counted in `misalignedAccesses`) or "trap"
+   * with an address-misaligned exception. LR/SC and AMOs always trap (spec:
+   * Zaamo/Zalrsc misaligned atomics raise address-misaligned or access faults).
+   */
+  misaligned: "perform" | "trap";
 }
 
 export const DEFAULT_HART: HartConfig = {
@@ -70,9 +78,12 @@ export const DEFAULT_HART: HartConfig = {
   // that is 10 instructions per tick (an assumption of the model, not a measurement).
   instructionsPerTick: 10,
   asidBits: 9,
+  // The official rv32ui ma_data test expects misaligned accesses to work, as on QEMU.
+  misaligned: "perform",
 };
 
-export type StopReason = "exit" | "budget" | "wfi" | "stop";
+/** exit: powered off; budget: instructions spent; wfi: no interrupt can ever arrive; stop: asked to; stuck: see FaultLoop. */
+export type StopReason = "exit" | "budget" | "wfi" | "stop" | "stuck";
 
 /** Privilege level: 0 = U, 1 = S, 3 = M. */
 export type Priv = 0 | 1 | 3;
@@ -152,6 +163,10 @@ export class Hart {
   readonly walkCounters = newWalkCounters();
   private readonly walkOut = new WalkResult();
   readonly traps = new TrapCounters();
+  /** Misaligned loads and stores performed (config.misaligned "perform"). */
+  misalignedAccesses = 0;
+  /** Identical faults in a row without an instruction retired: a stuck guest stops with reason "stuck". */
+  readonly faultLoop = new FaultLoop();
 
   // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
   private fVpn = -1;
@@ -318,7 +333,10 @@ export class Hart {
   trap(cause: number, tval: number, interrupt: boolean): void {
     const t = this.traps;
     if (interrupt) t.interrupts[cause]++;
-    else t.exceptions[cause]++;
+    else {
+      t.exceptions[cause]++;
+      if (this.faultLoop.stuck(this.pc >>> 0, cause, tval >>> 0, this.instret)) this.requestStop("stuck");
+    }
     this.reservation = -1;
     const bit = 1 << cause;
     const delegated = this.priv !== 3 && ((interrupt ? this.mideleg : this.medeleg) & bit) !== 0;
@@ -586,6 +604,7 @@ export class Hart {
   /** Loads that miss the memo or are misaligned. Returns the value (sign-extended as asked). */
   private loadSlow(va: number, width: 1 | 2 | 4, signed: boolean): number {
     if ((va & (width - 1)) !== 0) {
+      if (this.config.misaligned === "perform") return this.loadMisaligned(va, width, signed);
       this.exception(CAUSE.MISALIGNED_LOAD, va);
       return 0;
     }
@@ -620,6 +639,7 @@ export class Hart {
   /** Stores that miss the memo or are misaligned; false after a fault. */
   private storeSlow(va: number, width: 1 | 2 | 4, value: number): boolean {
     if ((va & (width - 1)) !== 0) {
+      if (this.config.misaligned === "perform") return this.storeMisaligned(va, width, value);
       this.exception(CAUSE.MISALIGNED_STORE, va);
       return false;
     }
@@ -650,6 +670,62 @@ export class Hart {
     }
     d.store(pa - d.base, width, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff));
     return true;
+  }
+
+  /**
+   * Misaligned loads and stores (config.misaligned "perform"), on the slow
+   * path only. Each page the access touches is translated once, before any
+   * byte moves, so a fault leaves registers and memory as they were; the
+   * fault names the address of the portion that faulted (priv. spec 3.1.16).
+   * Only RAM is accessed this way: a misaligned access to a device, or
+   * beyond RAM, is an access fault (which the spec allows for any
+   * misaligned access). Stores to the HTIF tohost word must be aligned.
+   */
+  private loadMisaligned(va: number, width: 1 | 2 | 4, signed: boolean): number {
+    if (!this.misalignedSpan(va, width, ACCESS_LOAD)) return 0;
+    let v = 0;
+    for (let i = 0; i < width; i++) v |= this.ram[this.misalignedByte(va, i)] << (8 * i);
+    if (width === 4) return v | 0;
+    return signed ? (v << 16) >> 16 : v;
+  }
+
+  private storeMisaligned(va: number, width: 1 | 2 | 4, value: number): boolean {
+    if (!this.misalignedSpan(va, width, ACCESS_STORE)) return false;
+    for (let i = 0; i < width; i++) this.writeRam(this.misalignedByte(va, i), 1, (value >>> (8 * i)) & 0xff);
+    return true;
+  }
+
+  /** RAM offsets of the pages under a misaligned access (first page, and the next one when it crosses). */
+  private maPage0 = 0;
+  private maPage1 = 0;
+
+  /** Translates the pages of a misaligned access to RAM; false after raising the fault. */
+  private misalignedSpan(va: number, width: number, access: Access): boolean {
+    this.misalignedAccesses++;
+    this.maPage0 = this.ramPageFor(va, access);
+    if (this.maPage0 < 0) return false;
+    const last = (va + width - 1) | 0;
+    if (last >>> 12 === va >>> 12) return true;
+    this.maPage1 = this.ramPageFor(last & ~0xfff, access);
+    return this.maPage1 >= 0;
+  }
+
+  /** RAM offset of byte i of the misaligned access at va (after misalignedSpan). */
+  private misalignedByte(va: number, i: number): number {
+    const a = (va + i) | 0;
+    return (a >>> 12 === va >>> 12 ? this.maPage0 : this.maPage1) + (a & 0xfff);
+  }
+
+  /** RAM offset of the page a data address maps to, or -1 after raising the page or access fault at va. */
+  private ramPageFor(va: number, access: Access): number {
+    const ppn = this.translate(va, access);
+    if (ppn < 0) {
+      this.exception(this.tCause, va);
+      return -1;
+    }
+    const page = this.ramPage(ppn);
+    if (page < 0) this.exception(access === ACCESS_LOAD ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, va);
+    return page;
   }
 
   /** Write RAM and drop the decoded-instruction slot it overlaps. */

@@ -1,17 +1,33 @@
 export * from "./asm/index.ts";
 export {
   addMachineOptions,
+  checkStatsTarget,
+  consoleSink,
   EXIT_BUDGET,
+  EXIT_STUCK,
   EXIT_USAGE,
   EXIT_WFI,
   emuCommands,
+  exitCodeOf,
   type Io,
   loadImage,
+  loadOnto,
   machineConfig,
   processIo,
+  stopLine,
   UsageError,
+  writeStats,
 } from "./cli/emu.ts";
-export { type CliOptions, integer, runCli } from "./cli/program.ts";
+export {
+  type CliOptions,
+  checkWritable,
+  integer,
+  packageVersion,
+  runCli,
+  statsToStdout,
+  withExamples,
+  writeFileAtomic,
+} from "./cli/program.ts";
 export * from "./csr.ts";
 export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";
@@ -19,8 +35,16 @@ export type { Device } from "./devices/device.ts";
 export * from "./devices/sifive-test.ts";
 export * from "./devices/uart16550.ts";
 export { ElfError, readElf, writeElf } from "./elf.ts";
+export { FAULT_LOOP_LIMIT, FaultLoop } from "./fault-loop.ts";
 export * from "./hart.ts";
 export type { Image, Section } from "./image.ts";
+export {
+  type BusRegion,
+  ImageError,
+  type Placement,
+  type PlacementOptions,
+  placeImage,
+} from "./image-placement.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";

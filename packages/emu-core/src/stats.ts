@@ -58,6 +58,8 @@ export interface StatsSnapshot {
   /** One entry when the TLB is unified ("tlb"), two when split ("itlb", "dtlb"). */
   tlb: Record<string, TlbCounters>;
   walk: WalkCounters;
+  /** Data accesses: misaligned loads and stores the hart performed (HartConfig.misaligned "perform"). */
+  memory: { misaligned: number };
   /** Counters contributed by other layers (a hypervisor, devices, ...). */
   extra: Record<string, number>;
 }

@@ -3,7 +3,15 @@
  * devices (its own UART and test device, at the virt board's addresses),
  * its paging strategy, and its registers while another guest runs.
  */
-import { type Device, type Hart, type Image, SifiveTest, Uart16550 } from "@shadowlab/emu-core";
+import {
+  type Device,
+  type Hart,
+  type Image,
+  placeImage,
+  RAM_BASE,
+  SifiveTest,
+  Uart16550,
+} from "@shadowlab/emu-core";
 import type { AsidAllocator } from "./asid-allocator.ts";
 import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
@@ -30,6 +38,8 @@ export class Guest {
   exitCode = 0;
   /** Why the guest failed (state "failed"). */
   error = "";
+  /** One line per image section that lost bytes to guest-physical addresses that map nothing (see placeImage). */
+  readonly loadWarnings: readonly string[];
   /** mtime at which a waiting guest (WFI) becomes runnable again. */
   wakeAt = Number.POSITIVE_INFINITY;
   private readonly out: number[] = [];
@@ -56,16 +66,22 @@ export class Guest {
     this.devices = [this.uart, this.test, new GuestClint(hart)];
     this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
     this.strategy = factory(this.core);
-    for (const s of image.sections) {
-      this.memory.load(s.addr, s.bytes);
-      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
-      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
-    }
     const entry = image.symbols.supervisor_entry;
     if (entry === undefined) {
       throw new Error(
         `${name}: the image has no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
       );
+    }
+    const regions = [
+      { name: "RAM", base: RAM_BASE, size: ramSize, kind: "ram" as const },
+      ...this.devices.map((d) => ({ name: d.name, base: d.base, size: d.size, kind: "device" as const })),
+    ];
+    const placed = placeImage(image, regions, { source: name, entry });
+    this.loadWarnings = placed.warnings;
+    for (const s of placed.image.sections) {
+      this.memory.load(s.addr, s.bytes);
+      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
+      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
     }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;

@@ -4,25 +4,42 @@
  *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
  *   shadowlab-emu disasm prog.elf
  *
- * User mistakes (bad path, not an ELF, a 64-bit ELF, bad flag values) are one
- * line on stderr and exit code 2. A run exits with the guest's exit code;
- * 124 when the instruction budget ran out, 125 when the guest waits for an
- * interrupt that can never come.
+ * User mistakes (bad path, not an ELF, a 64-bit ELF, an image that does not
+ * fit the board, bad flag values, an unwritable --stats file) are one line on
+ * stderr and exit code 2. A run exits with the guest's exit code; 124 when
+ * the instruction budget ran out, 125 when the guest waits for an interrupt
+ * that can never come, 123 when it is stuck faulting (FAULT_LOOP_LIMIT
+ * identical faults without progress).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { ElfError, readElf } from "../elf.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
+import { ImageError } from "../image-placement.ts";
 import { Disassembler } from "../isa/disasm.ts";
 import { Machine, type RunResult } from "../machine.ts";
+import { EXCEPTION_NAMES } from "../stats.ts";
 import { DEFAULT_TLB, type TlbConfig, validateTlbConfig } from "../tlb.ts";
-import { EXIT_USAGE, type Io, integer, processIo, runCli, UsageError } from "./program.ts";
+import {
+  checkWritable,
+  EXIT_USAGE,
+  type Io,
+  integer,
+  processIo,
+  runCli,
+  statsToStdout,
+  UsageError,
+  withExamples,
+  writeFileAtomic,
+} from "./program.ts";
 
 export { EXIT_USAGE, type Io, processIo, UsageError };
 
 export const EXIT_BUDGET = 124;
 export const EXIT_WFI = 125;
+/** The guest raised FAULT_LOOP_LIMIT identical faults without retiring an instruction (reason "stuck"). */
+export const EXIT_STUCK = 123;
 
 export function loadImage(path: string): Image {
   let bytes: Uint8Array;
@@ -42,6 +59,37 @@ export function loadImage(path: string): Image {
   }
 }
 
+/**
+ * Loads an image onto a machine for a CLI: bytes that map nothing are
+ * dropped with a warning line on stderr; an image that does not fit the
+ * board is the user's mistake (UsageError).
+ */
+export function loadOnto(
+  machine: Machine,
+  image: Image,
+  path: string,
+  io: { err(line: string): void },
+  prog: string,
+): void {
+  try {
+    machine.load(image, { source: path, onWarning: (w) => io.err(`${prog}: warning: ${w}`) });
+  } catch (e) {
+    if (e instanceof ImageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The one line a CLI prints when a run ended other than by the guest's exit, or undefined. */
+export function stopLine(prog: string, r: RunResult, machine: Machine): string | undefined {
+  if (r.reason === "budget") return `${prog}: stopped after ${r.instructions} instructions (budget)`;
+  if (r.reason === "wfi") return `${prog}: guest waits for an interrupt that can never arrive`;
+  if (r.reason === "stuck") {
+    const name = (c: number) => EXCEPTION_NAMES[c] ?? `cause ${c}`;
+    return `${prog}: guest stuck: ${machine.hart.faultLoop.describe(name)}`;
+  }
+  return undefined;
+}
+
 interface MachineFlags {
   ramMib: number;
   tlbEntries: number;
@@ -51,6 +99,7 @@ interface MachineFlags {
   asidTags: boolean;
   splitTlb: boolean;
   instructionsPerTick: number;
+  misaligned?: HartConfig["misaligned"];
 }
 
 /** Flags that configure the machine, shared by every command that runs one. */
@@ -79,6 +128,11 @@ export function addMachineOptions(cmd: Command): Command {
       "retired instructions per mtime tick",
       integer("--instructions-per-tick", 1, 1e6),
       DEFAULT_HART.instructionsPerTick,
+    )
+    .addOption(
+      new Option("--misaligned <how>", "misaligned loads and stores: perform them, or trap")
+        .choices(["perform", "trap"])
+        .default(DEFAULT_HART.misaligned),
     );
 }
 
@@ -96,6 +150,7 @@ export function machineConfig(f: MachineFlags): Partial<HartConfig> {
     ramSize: f.ramMib * 2 ** 20,
     tlb: f.splitTlb ? { itlb: tlb, dtlb: { ...tlb } } : tlb,
     instructionsPerTick: f.instructionsPerTick,
+    ...(f.misaligned ? { misaligned: f.misaligned } : {}),
   };
 }
 
@@ -105,28 +160,62 @@ interface RunFlags extends MachineFlags {
   trace?: number;
 }
 
+/**
+ * Where the guest's console goes: stdout, or stderr line by line when stdout
+ * carries the JSON counters (never both on one stream).
+ */
+export function consoleSink(io: Io, toStderr: boolean): { put(byte: number): void; end(): void } {
+  if (!toStderr) return { put: (b) => io.out(b), end: () => io.flush() };
+  let line: number[] = [];
+  const end = () => {
+    if (line.length) io.err(Buffer.from(line).toString("utf8"));
+    line = [];
+  };
+  return {
+    put: (b) => {
+      if (b === 10) {
+        io.err(Buffer.from(line).toString("utf8"));
+        line = [];
+      } else line.push(b);
+    },
+    end,
+  };
+}
+
+/** Writes the JSON counters where --stats asked: stdout, or a file written whole. */
+export function writeStats(stats: string | boolean | undefined, value: unknown, io: Io): void {
+  if (stats === undefined || stats === false) return;
+  const json = `${JSON.stringify(value, null, 2)}\n`;
+  if (statsToStdout(stats)) io.write(json);
+  else writeFileAtomic(stats as string, json, "--stats");
+}
+
+/** Before a run: a --stats file must be writable where asked. */
+export function checkStatsTarget(stats: string | boolean | undefined): void {
+  if (typeof stats === "string" && stats !== "-") checkWritable(stats, "--stats");
+}
+
 function runCommand(path: string, flags: RunFlags, io: Io): number {
   const config = machineConfig(flags);
+  checkStatsTarget(flags.stats);
   const image = loadImage(path);
-  const machine = new Machine(config, (b) => io.out(b));
-  machine.load(image);
+  const sink = consoleSink(io, statsToStdout(flags.stats));
+  const machine = new Machine(config, sink.put);
+  loadOnto(machine, image, path, io, "shadowlab-emu");
   const result = machine.run({ maxInstructions: flags.maxInstructions, trace: flags.trace });
-  io.flush();
+  sink.end();
   const code = exitCodeOf(result);
-  if (result.reason === "budget")
-    io.err(`shadowlab-emu: stopped after ${result.instructions} instructions (budget)`);
-  if (result.reason === "wfi") io.err("shadowlab-emu: guest waits for an interrupt that can never arrive");
+  const line = stopLine("shadowlab-emu", result, machine);
+  if (line) io.err(line);
   if (code !== 0 && result.trace) io.err(formatTrace(result));
-  if (flags.stats !== undefined && flags.stats !== false) {
-    const json = `${JSON.stringify({ reason: result.reason, exitCode: result.exitCode, ...result.stats }, null, 2)}\n`;
-    if (flags.stats === true || flags.stats === "-") io.write(json);
-    else writeFileSync(flags.stats, json);
-  }
+  writeStats(flags.stats, { reason: result.reason, exitCode: result.exitCode, ...result.stats }, io);
   return code;
 }
 
-export function exitCodeOf(r: RunResult): number {
+/** The process exit code of a run: the guest's own, or 124 (budget), 125 (wfi), 123 (stuck). */
+export function exitCodeOf(r: Pick<RunResult, "reason" | "exitCode">): number {
   if (r.reason === "exit") return r.exitCode & 0xff;
+  if (r.reason === "stuck") return EXIT_STUCK;
   return r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
 }
 
@@ -166,7 +255,7 @@ function disasmCommand(path: string, io: Io): number {
 
 /** The commands, ready to mount under another program (the `shadowlab` CLI mounts them as `emu`). */
 export function emuCommands(parent: Command, io: Io, done: (code: number) => void): Command {
-  addMachineOptions(
+  const run = addMachineOptions(
     parent
       .command("run")
       .description("run an RV32 ELF; exits with the guest's exit code")
@@ -176,18 +265,27 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
         "stop after this many instructions",
         integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
       )
-      .option("--stats [file]", "write every counter as JSON to a file, or to stdout")
+      .option(
+        "--stats [file]",
+        "write every counter as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
+      )
       .option(
         "--trace <n>",
         "print the last N instructions when the run ends badly",
         integer("--trace", 1, 1e6),
       ),
   ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
-  parent
+  withExamples(run, [
+    "shadowlab-emu run prog.elf",
+    "shadowlab-emu run prog.elf --stats stats.json --max-instructions 1e8",
+    "shadowlab-emu run prog.elf --stats - --misaligned trap > stats.json",
+  ]);
+  const disasm = parent
     .command("disasm")
     .description("disassemble the executable sections of an ELF (objdump -d syntax)")
     .argument("<file.elf>", "the image")
     .action((file: string) => done(disasmCommand(file, io)));
+  withExamples(disasm, ["shadowlab-emu disasm prog.elf", "shadowlab-emu disasm prog.elf | less"]);
   return parent;
 }
 
@@ -199,5 +297,10 @@ export function main(argv: string[], io: Io = processIo()): Promise<number> {
     err: io.err,
     out: io.write,
     mount: (program, done) => emuCommands(program, io, done),
+    examples: [
+      "shadowlab-emu run prog.elf",
+      "shadowlab-emu run prog.elf --stats - > stats.json",
+      "shadowlab-emu disasm prog.elf",
+    ],
   });
 }
