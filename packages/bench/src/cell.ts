@@ -95,7 +95,11 @@ function prepare(image: Image, m: MachineSpec, strategy: string, budget: number,
     const r = hv.run({ maxInstructions: budget });
     const g = r.guests[0];
     const reason =
-      g.state === "exited" ? "exit" : g.state === "wfi" ? "wfi" : g.state === "failed" ? "failed" : "budget";
+      g.state === "exited"
+        ? "exit"
+        : g.state === "wfi" || g.state === "failed" || g.state === "stuck"
+          ? g.state
+          : "budget";
     return {
       reason,
       exitCode: g.exitCode,

@@ -21,7 +21,8 @@ import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
 import { VCpu } from "./vcpu.ts";
 
-export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
+/** stuck: FAULT_LOOP_LIMIT identical faults without an instruction retired (emu-core's fault-loop.ts). */
+export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed" | "stuck";
 
 export class Guest {
   readonly vcpu = new VCpu();
@@ -93,12 +94,20 @@ export class Guest {
   }
 
   get done(): boolean {
-    return this.state === "exited" || this.state === "wfi" || this.state === "failed";
+    return (
+      this.state === "exited" || this.state === "wfi" || this.state === "failed" || this.state === "stuck"
+    );
   }
 
   fail(message: string): void {
     this.state = "failed";
     this.error = message;
+  }
+
+  /** The guest makes no progress: it repeats one fault (the reason says which). */
+  stuck(reason: string): void {
+    this.state = "stuck";
+    this.error = reason;
   }
 
   dispose(): void {

@@ -155,7 +155,7 @@ export class Hypervisor implements MachineTrapHandler {
       const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
       const retired = h.instret;
       const exits = h.traps.toHandler;
-      h.run(n);
+      if (h.run(n) === "stuck") g.stuck(h.faultLoop.describe((c) => EXCEPTION_NAMES[c] ?? `cause ${c}`));
       budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
     }
     this.saveCurrent();

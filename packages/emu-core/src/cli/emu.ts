@@ -183,7 +183,7 @@ export function consoleSink(io: Io, toStderr: boolean): { put(byte: number): voi
 }
 
 /** Writes the JSON counters where --stats asked: stdout, or a file written whole. */
-export function writeStats(stats: string | boolean | undefined, value: unknown, io: Io): void {
+export function writeStats(stats: string | boolean | undefined, value: unknown, io: Pick<Io, "write">): void {
   if (stats === undefined || stats === false) return;
   const json = `${JSON.stringify(value, null, 2)}\n`;
   if (statsToStdout(stats)) io.write(json);

@@ -4,16 +4,7 @@
  * parse errors, UsageError, or whatever `isUsageError` accepts) turned into
  * one line on stderr and exit code 2, never a stack trace.
  */
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
@@ -172,15 +163,10 @@ export function checkWritable(path: string, flag: string): void {
  * renamed over it, so that a reader never sees half a file and a failure
  * leaves what was there. Throws UsageError naming the flag.
  */
-export function writeFileAtomic(path: string, text: string, flag: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, flag: string): void {
   const tmp = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const fd = openSync(tmp, "w");
-    try {
-      writeSync(fd, text);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
