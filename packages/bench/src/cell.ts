@@ -199,6 +199,8 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     wall_samples: null,
     host_mips: null,
     unclassified: "",
+    commit: "",
+    date: "",
     param: { ...cell.params },
     config: { ...cell.machine },
     events,

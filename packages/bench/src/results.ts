@@ -15,7 +15,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeStrategy } from "@shadowlab/hypervisor";
+import { describeParams, findWorkload } from "@shadowlab/workloads";
 import { stringify } from "csv-stringify/sync";
+import { checkRows, RowsCheckError } from "./check-rows.ts";
+import { columnsMarkdown } from "./columns.ts";
 import { EVENT_CLASSES, type EventCounts, getProfile } from "./cost.ts";
 import { type Cell, expandCells, MACHINE_FIELDS, type MachineSpec, type Suite } from "./suite.ts";
 
@@ -48,6 +52,9 @@ export interface ResultRow {
   wall_samples: number | null;
   host_mips: number | null;
   unclassified: string;
+  /** The commit that measured this row (`-dirty` with uncommitted source changes) and when (ISO 8601). */
+  commit: string;
+  date: string;
   param: Record<string, number | boolean | string>;
   config: MachineSpec;
   events: EventCounts;
@@ -86,6 +93,8 @@ export const FIXED_COLUMNS = [
   "wall_samples",
   "host_mips",
   "unclassified",
+  "commit",
+  "date",
 ] as const;
 
 /** Columns a different cost profile changes (everything else is a measurement or a counter). */
@@ -180,6 +189,8 @@ export interface Metadata {
   complete: boolean;
   /** The normalized suite these cells come from (so recost and merge need no suite lookup). */
   definition: Suite;
+  /** What the workloads, strategies and parameters are, for readers of the files alone (the report). */
+  descriptions?: Descriptions;
   /** For merged results: where the rows came from. */
   sources?: {
     dir: string;
@@ -190,6 +201,31 @@ export interface Metadata {
     selection: Metadata["selection"];
     rows: number;
   }[];
+}
+
+export interface Descriptions {
+  workloads: Record<string, string>;
+  strategies: Record<string, string>;
+  params: Record<string, string>;
+}
+
+/** The registries' descriptions of every workload, strategy and parameter a suite uses. */
+export function describeSuite(suite: Suite): Descriptions {
+  const workloads: Record<string, string> = {};
+  const params: Record<string, string> = {};
+  for (const { workload } of suite.workloads) {
+    const w = findWorkload(workload);
+    if (!w) continue;
+    workloads[w.name] = w.description;
+    for (const p of describeParams(w)) if (p.description && !params[p.name]) params[p.name] = p.description;
+  }
+  const strategies = Object.fromEntries(suite.strategies.map((s) => [s, describeStrategy(s)]));
+  return { workloads, strategies, params };
+}
+
+/** A commit id as rows carry it: `-dirty` when the source tree had uncommitted changes. */
+export function commitLabel(m: Pick<Metadata, "commit" | "commitDirty">): string {
+  return m.commitDirty ? `${m.commit}-dirty` : m.commit;
 }
 
 export interface ResultsFile {
@@ -209,10 +245,21 @@ function git(args: string[]): string | undefined {
   }
 }
 
+/** What the dirty flag compares: the packages' code and the files that pin dependencies and builds. */
+const SOURCE_PATHS = [
+  ":(top)packages",
+  ":(top)package.json",
+  ":(top)package-lock.json",
+  ":(top)turbo.json",
+  ":(top)tsconfig.base.json",
+  ":(top,exclude,glob)packages/*/README.md",
+];
+
 /** Where and on what this run happens. */
 export function hostInfo(): Pick<Metadata, "commit" | "commitDirty" | "node" | "cpu" | "cores" | "platform"> {
   const commit = git(["rev-parse", "HEAD"]) ?? "unknown";
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  // Only the code decides what was measured: results, reports and docs written since do not make a run "dirty".
+  const status = git(["status", "--porcelain", "--untracked-files=no", "--", ...SOURCE_PATHS]);
   return {
     commit,
     commitDirty: status !== undefined && status !== "",
@@ -227,6 +274,8 @@ export function hostInfo(): Pick<Metadata, "commit" | "commitDirty" | "node" | "
 
 export const JSON_NAME = "results.json";
 export const CSV_NAME = "results.csv";
+/** The data dictionary beside the CSV. */
+export const COLUMNS_NAME = "columns.md";
 
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -247,6 +296,17 @@ export function readResults(dir: string): ResultsFile | undefined {
   }
   if (parsed?.metadata?.format !== RESULTS_FORMAT || !Array.isArray(parsed.rows))
     throw new ResultsReadError(`${path}: not a shadowlab results file (format ${RESULTS_FORMAT})`);
+  try {
+    checkRows<ResultRow>(path, parsed.rows);
+  } catch (e) {
+    if (e instanceof RowsCheckError) throw new ResultsReadError(e.message);
+    throw e;
+  }
+  // Files written before rows carried their own commit and date: every row comes from the file's run.
+  for (const r of parsed.rows) {
+    r.commit ??= commitLabel(parsed.metadata);
+    r.date ??= parsed.metadata.updated;
+  }
   return parsed;
 }
 
@@ -298,6 +358,10 @@ export class ResultStore {
       complete: t.complete,
     };
     writeAtomic(join(this.dir, CSV_NAME), toCsv(rows));
+    writeAtomic(
+      join(this.dir, COLUMNS_NAME),
+      columnsMarkdown(columnsOf(rows), this.metadata, this.metadata.descriptions?.params),
+    );
     writeAtomic(join(this.dir, JSON_NAME), `${JSON.stringify({ metadata: this.metadata, rows }, null, 1)}\n`);
   }
 }

@@ -1,6 +1,10 @@
 export * from "./asm/index.ts";
+export * from "./boot.ts";
+export { Checkpoint, CheckpointError, type CheckpointParticipant } from "./checkpoint.ts";
 export {
+  addKernelOptions,
   addMachineOptions,
+  bootFiles,
   checkStatsTarget,
   consoleSink,
   EXIT_BUDGET,
@@ -10,6 +14,7 @@ export {
   emuCommands,
   exitCodeOf,
   type Io,
+  type KernelFlags,
   loadImage,
   loadOnto,
   machineConfig,
@@ -29,14 +34,19 @@ export {
   writeFileAtomic,
 } from "./cli/program.ts";
 export * from "./csr.ts";
-export { csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
+export { asidLen, csrCheck, csrFault, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";
 export type { Device } from "./devices/device.ts";
 export * from "./devices/sifive-test.ts";
 export * from "./devices/uart16550.ts";
+export * from "./devicetree.ts";
 export { ElfError, readElf, writeElf } from "./elf.ts";
 export { FAULT_LOOP_LIMIT, FaultLoop } from "./fault-loop.ts";
+export * from "./fdt.ts";
+export * from "./firmware.ts";
 export * from "./hart.ts";
+export { type HfenceCounters, HSTATUS, HState, VS_IRQS } from "./hext/state.ts";
+export { setVirt } from "./hext/trap.ts";
 export type { Image, Section } from "./image.ts";
 export {
   type BusRegion,
@@ -48,5 +58,8 @@ export {
 export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
+export { captureState, type ObjectState, restoreState, StateCaptureError } from "./object-state.ts";
+export * from "./roi.ts";
+export * from "./sbi.ts";
 export * from "./stats.ts";
 export * from "./tlb.ts";

@@ -1,5 +1,7 @@
 /**
- * `shadowlab-hv run <image.elf> --strategy <name>`: run a guest image under
+ * `shadowlab-hv run <image.elf> --strategy <name>`, or
+ * `shadowlab-hv run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] --strategy <name>`
+ * (the QEMU boot protocol; the hypervisor serves SBI): run a guest image under
  * the hypervisor (or, with `--strategy native`, on the bare machine for
  * comparison), print its console on stdout, then its counters on stderr
  * (`--stats FILE` writes them as JSON; `--stats -` writes the JSON on stdout
@@ -8,14 +10,22 @@
  * forever), 123 (stuck faulting), 1 (the hypervisor failed the guest).
  */
 import {
+  addKernelOptions,
   addMachineOptions,
+  BootError,
+  type BootFiles,
+  bootFiles,
+  bootMachine,
   checkStatsTarget,
+  DEFAULT_HART,
   EXIT_BUDGET,
   EXIT_STUCK,
   EXIT_WFI,
   exitCodeOf,
+  type Image,
   ImageError,
   integer,
+  type KernelFlags,
   loadImage,
   loadOnto,
   Machine,
@@ -75,7 +85,28 @@ export function counterTable(stats: StatsSnapshot): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v.toLocaleString("en")}`).join("\n");
 }
 
-function runCommand(path: string, flags: RunFlags, io: HvIo): number {
+/** The ELF or the boot-protocol files the flags name. */
+function guestProgram(path: string | undefined, flags: RunFlags, ramSize: number): Image | BootFiles {
+  if (flags.kernel !== undefined) {
+    if (path !== undefined) throw new UsageError("give either an ELF to run or --kernel, not both");
+    return bootFiles(flags as KernelFlags, ramSize);
+  }
+  if (path === undefined) throw new UsageError("nothing to run: give an ELF or --kernel <Image|vmlinux>");
+  for (const f of ["initrd", "append", "dtb", "bios"])
+    if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --kernel`);
+  return loadImage(path);
+}
+
+function runCommand(path: string | undefined, flags: RunFlags, io: HvIo): number {
+  try {
+    return runProgram(path, flags, io);
+  } catch (e) {
+    if (e instanceof BootError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number {
   const names = strategyNames();
   if (flags.strategy !== "native" && !names.includes(flags.strategy)) {
     throw new UsageError(
@@ -90,7 +121,9 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
   }
   const config = machineConfig(flags as never);
   checkStatsTarget(flags.stats);
-  const image = loadImage(path);
+  const guestRam = flags.guestRamMib * 2 ** 20;
+  const native = flags.strategy === "native";
+  const image = guestProgram(path, flags, native ? (config.ramSize ?? DEFAULT_HART.ramSize) : guestRam);
   const toStdout = statsToStdout(flags.stats);
   const showConsole = (text: string) => (toStdout ? io.err(text) : io.out(text));
   const errLine = { err: (line: string) => io.err(`${line}\n`) };
@@ -99,7 +132,8 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
   let reason: string;
   if (flags.strategy === "native") {
     const m = new Machine(config, undefined);
-    loadOnto(m, image, path, errLine, "shadowlab-hv");
+    if ("kernel" in image) bootMachine(m, image);
+    else loadOnto(m, image, path ?? "", errLine, "shadowlab-hv");
     const r = m.run({ maxInstructions: flags.maxInstructions });
     showConsole(m.output);
     const line = stopLine("shadowlab-hv", r, m);
@@ -108,8 +142,7 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
     reason = r.reason;
     code = exitCodeOf(r);
   } else {
-    const guestRam = flags.guestRamMib * 2 ** 20;
-    if (!image.symbols.supervisor_entry) {
+    if (!("kernel" in image) && !image.symbols.supervisor_entry) {
       throw new UsageError(
         `${path}: no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
       );
@@ -119,7 +152,7 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
       guestRamSize: guestRam,
       ...(flags.shadowBudgetPages ? { shadowBudgetPages: flags.shadowBudgetPages } : {}),
     });
-    const guest = addGuest(hv, image, flags.strategy, path);
+    const guest = addGuest(hv, image, flags.strategy, path ?? (flags.kernel as string));
     for (const w of guest.loadWarnings) io.err(`shadowlab-hv: warning: ${w}\n`);
     const r = hv.run({ maxInstructions: flags.maxInstructions });
     const g = r.guests[0];
@@ -138,7 +171,7 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
 /** Adds the guest; an image that does not fit the guest's board is the user's mistake. */
 function addGuest(
   hv: Hypervisor,
-  image: ReturnType<typeof loadImage>,
+  image: Image | BootFiles,
   strategy: string,
   path: string,
 ): Guest {
@@ -159,38 +192,42 @@ function guestExitCode(state: string, exitCode: number): number {
 
 /** The `run` command, ready to mount under another program (the `shadowlab` CLI mounts it as `run`). */
 export function hvCommands(parent: Command, io: HvIo, done: (code: number) => void): Command {
-  const run = addMachineOptions(
-    parent
-      .command("run")
-      .description("run a guest image under the hypervisor (or natively with --strategy native)")
-      .argument("<image.elf>", "a guest image with a supervisor_entry symbol")
-      .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
-      .option(
-        "--stats [file]",
-        "write the counters as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
-      )
-      .addOption(new Option("--json <file>", "deprecated: --stats FILE").hideHelp())
-      .option(
-        "--max-instructions <n>",
-        "stop after this many instructions",
-        integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
-      )
-      .option(
-        "--shadow-budget-pages <n>",
-        "machine pages the cached shadows of a guest may use before LRU reclaim",
-        integer("--shadow-budget-pages", 1, 2 ** 19),
-      )
-      .option(
-        "--guest-ram-mib <n>",
-        "guest-physical RAM in MiB",
-        integer("--guest-ram-mib", 1, MAX_GUEST_RAM_MIB),
-        DEFAULT_HYPERVISOR.guestRamSize / 2 ** 20,
-      ),
-  ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
+  const run = addKernelOptions(
+    addMachineOptions(
+      parent
+        .command("run")
+        .description(
+          "run a guest image or --kernel under the hypervisor (or natively with --strategy native)",
+        )
+        .argument("[image.elf]", "a guest image with a supervisor_entry symbol")
+        .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
+        .option(
+          "--stats [file]",
+          "write the counters as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
+        )
+        .addOption(new Option("--json <file>", "deprecated: --stats FILE").hideHelp())
+        .option(
+          "--max-instructions <n>",
+          "stop after this many instructions",
+          integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
+        )
+        .option(
+          "--shadow-budget-pages <n>",
+          "machine pages the cached shadows of a guest may use before LRU reclaim",
+          integer("--shadow-budget-pages", 1, 2 ** 19),
+        )
+        .option(
+          "--guest-ram-mib <n>",
+          "guest-physical RAM in MiB",
+          integer("--guest-ram-mib", 1, MAX_GUEST_RAM_MIB),
+          DEFAULT_HYPERVISOR.guestRamSize / 2 ** 20,
+        ),
+    ),
+  ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
   withExamples(run, [
     "shadowlab-hv run guest.elf --strategy shadow-ondemand",
     "shadowlab-hv run guest.elf --strategy native --stats native.json",
-    "shadowlab-hv run guest.elf --strategy shadow-tagged --stats - > stats.json",
+    "shadowlab-hv run --kernel Image --initrd initrd.cpio --strategy shadow-tagged --stats - > stats.json",
   ]);
   return parent;
 }

@@ -4,6 +4,8 @@
  * its paging strategy, and its registers while another guest runs.
  */
 import {
+  type BootFiles,
+  bootLayout,
   type Device,
   type Hart,
   type Image,
@@ -35,6 +37,8 @@ export class Guest {
   /** Registers x0..x31 and pc while the guest is not on the hart. */
   readonly regs = new Int32Array(32);
   pc: number;
+  /** The hart's LR reservation while the guest is not on the hart. */
+  reservation = -1;
   state: GuestState = "runnable";
   exitCode = 0;
   /** Why the guest failed (state "failed"). */
@@ -51,7 +55,7 @@ export class Guest {
     hart: Hart,
     pages: MachinePages,
     ramSize: number,
-    image: Image,
+    image: Image | BootFiles,
     factory: StrategyFactory,
     readonly counters: HvCounters,
     asids: AsidAllocator,
@@ -67,6 +71,11 @@ export class Guest {
     this.devices = [this.uart, this.test, new GuestClint(hart)];
     this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
     this.strategy = factory(this.core);
+    if ("kernel" in image) {
+      this.loadWarnings = [];
+      this.pc = this.bootKernel(image, ramSize);
+      return;
+    }
     const entry = image.symbols.supervisor_entry;
     if (entry === undefined) {
       throw new Error(
@@ -86,6 +95,19 @@ export class Guest {
     }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;
+  }
+
+  /**
+   * The QEMU boot protocol with the SBI outside the guest: nothing at the RAM
+   * base, the kernel where it goes after a firmware, a0 = hart id 0, a1 = DTB.
+   */
+  private bootKernel(files: BootFiles, ramSize: number): number {
+    const layout = bootLayout({ ...files, bios: "external", ramSize }, (gpa, bytes) =>
+      this.memory.load(gpa, bytes),
+    );
+    this.regs[10] = 0;
+    this.regs[11] = layout.dtb.start | 0;
+    return layout.kernelEntry;
   }
 
   /** Everything the guest wrote to its console. */

@@ -12,6 +12,8 @@ import {
   ACCESS_LOAD,
   ACCESS_STORE,
   type Access,
+  asidLen,
+  type BootFiles,
   CAUSE,
   COMPARATOR_NEVER,
   CSR,
@@ -28,6 +30,7 @@ import {
   Machine,
   type MachineConfig,
   type MachineTrapHandler,
+  type RoiKind,
   rdOf,
   rs1Of,
   rs2Of,
@@ -35,11 +38,14 @@ import {
   specByName,
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
+import { MonitorCheckpoint } from "./checkpoint.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { strategyFactory } from "./paging/registry.ts";
 import { FAULT } from "./paging/strategy.ts";
+import { type SbiPort, sbiCall } from "./sbi.ts";
+import { trapModeSbiPort } from "./sbi-port.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
   enterSupervisor,
@@ -63,6 +69,13 @@ export interface HypervisorConfig {
    * they reclaim the least recently used shadows. Default: unlimited.
    */
   shadowBudgetPages: number;
+  /**
+   * satp.ASID bits each guest sees. Default: what the machine implements
+   * (none without ASID tags), the ASIDLEN the guest would see natively. More
+   * than the machine has is legal (the monitor maps guest ASIDs onto machine
+   * ASIDs and recycles them), but then the guest sees a different machine.
+   */
+  guestAsidBits?: number;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
@@ -87,9 +100,10 @@ export interface HvRunResult {
   instructions: number;
   /** Machine counters plus the hypervisor's (`extra`, prefixed `hv.`). */
   stats: StatsSnapshot;
+  /** The run stopped right after the `stopAtMark` region-of-interest mark retired. */
+  stoppedAtMark: boolean;
 }
 
-const SBI_ERR_NOT_SUPPORTED = -2;
 const CSRRW_OP = specByName("csrrw")?.op ?? 0;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
@@ -104,6 +118,7 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly asids: AsidAllocator;
   private current: Guest | undefined;
   private readonly tagged: boolean;
+  private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
     this.config = { ...DEFAULT_HYPERVISOR, ...config };
@@ -114,6 +129,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
     this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
+    this.machine.addCheckpointParticipant(new MonitorCheckpoint(this));
     // Every trap comes to the monitor; only the machine timer interrupts it.
     const h = this.hart;
     csrWrite(h, CSR.medeleg, 0);
@@ -123,8 +139,13 @@ export class Hypervisor implements MachineTrapHandler {
     h.setPriv(0);
   }
 
-  /** Add a guest running `image` (which must define `supervisor_entry`) under the named paging strategy. */
-  addGuest(image: Image, strategy: string, name = `guest${this.guests.length}`): Guest {
+  /**
+   * Add a guest under the named paging strategy: an ELF `image` that defines
+   * `supervisor_entry`, or a kernel booted by the QEMU boot protocol (BootFiles;
+   * its `bios` is ignored: the hypervisor serves SBI and the guest starts in
+   * pretend S-mode with a0 = hart id, a1 = DTB).
+   */
+  addGuest(image: Image | BootFiles, strategy: string, name = `guest${this.guests.length}`): Guest {
     const g = new Guest(
       this.guests.length,
       name,
@@ -138,26 +159,36 @@ export class Hypervisor implements MachineTrapHandler {
       () => this.hart.requestStop("stop"),
     );
     g.core.budgetPages = this.config.shadowBudgetPages;
+    g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
   }
 
-  /** Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent. */
-  run(opts: { maxInstructions?: number } = {}): HvRunResult {
+  /**
+   * Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent, or,
+   * with `stopAtMark`, right after a guest retires that region-of-interest mark (the machine records
+   * every mark with its counters, the hypervisor's included).
+   */
+  run(opts: { maxInstructions?: number; stopAtMark?: RoiKind } = {}): HvRunResult {
     const h = this.hart;
     const before = this.machine.snapshot();
     const startInstret = h.instret;
     let budget = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
-    while (budget > 0) {
+    let stoppedAtMark = false;
+    h.stopAtMark = opts.stopAtMark;
+    while (budget > 0 && !stoppedAtMark) {
       const g = this.pickGuest();
       if (!g) break;
       this.switchTo(g);
       const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
       const retired = h.instret;
       const exits = h.traps.toHandler;
-      if (h.run(n) === "stuck") g.stuck(h.faultLoop.describe((c) => EXCEPTION_NAMES[c] ?? `cause ${c}`));
+      const stop = h.run(n);
+      stoppedAtMark = stop === "mark";
+      if (stop === "stuck") g.stuck(h.faultLoop.describe((c) => EXCEPTION_NAMES[c] ?? `cause ${c}`));
       budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
     }
+    h.stopAtMark = undefined;
     this.saveCurrent();
     return {
       guests: this.guests.map((g) => ({
@@ -169,6 +200,7 @@ export class Hypervisor implements MachineTrapHandler {
       })),
       instructions: h.instret - startInstret,
       stats: diffStats(this.machine.snapshot(), before),
+      stoppedAtMark,
     };
   }
 
@@ -199,6 +231,7 @@ export class Hypervisor implements MachineTrapHandler {
     if (!g) return;
     g.regs.set(this.hart.x.subarray(0, 32));
     g.pc = this.hart.pc;
+    g.reservation = this.hart.reservation;
   }
 
   private switchTo(g: Guest): void {
@@ -207,6 +240,7 @@ export class Hypervisor implements MachineTrapHandler {
       if (this.current) this.counters.add("guest_switch");
       this.hart.x.set(g.regs);
       this.hart.pc = g.pc;
+      this.hart.reservation = g.reservation;
       this.current = g;
     }
     this.resume(g);
@@ -217,6 +251,9 @@ export class Hypervisor implements MachineTrapHandler {
   trap(hart: Hart, cause: number, tval: number, interrupt: boolean): void {
     const g = this.current;
     if (!g) return;
+    // The exit is hidden from the guest until it is shown: keep its LR reservation
+    // (reflect(), sret and the SBI call clear it, as the native trap or xRET would).
+    hart.reservation = hart.reservationAtTrap;
     try {
       if (interrupt) this.onInterrupt(cause);
       else this.onException(g, cause, tval);
@@ -243,7 +280,7 @@ export class Hypervisor implements MachineTrapHandler {
       case CAUSE.ECALL_U:
         // The guest runs in real U-mode either way; its pretend mode says whose ecall it is.
         if (g.vcpu.mode === 0) this.reflect(g, CAUSE.ECALL_U, 0);
-        else this.supervisorEcall();
+        else this.supervisorEcall(g);
         return;
       case CAUSE.FETCH_PAGE_FAULT:
         this.pageFault(g, tval, ACCESS_FETCH);
@@ -263,6 +300,7 @@ export class Hypervisor implements MachineTrapHandler {
   /** Deliver an exception or interrupt into the guest exactly as a hart delivers it to S-mode. */
   private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
     const v = g.vcpu;
+    this.hart.reservation = -1; // a trap the guest sees clears it, as natively
     this.counters.add(
       interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
     );
@@ -291,12 +329,20 @@ export class Hypervisor implements MachineTrapHandler {
     }
   }
 
-  /** ecall from pretend-S would go to M-mode firmware: answer as an SBI that implements nothing. */
-  private supervisorEcall(): void {
+  /** ecall from pretend-S would go to M-mode firmware: the hypervisor serves SBI in its place (sbi.ts). */
+  private supervisorEcall(g: Guest): void {
     this.counters.add("exit.sbi");
-    this.hart.x[10] = SBI_ERR_NOT_SUPPORTED;
-    this.hart.x[11] = 0;
-    this.hart.pc = (this.hart.pc + 4) >>> 0;
+    this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
+    const x = this.hart.x;
+    this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
+    let port = this.sbiPorts.get(g);
+    if (!port) {
+      port = trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
+      this.sbiPorts.set(g, port);
+    }
+    const r = sbiCall(port, this.counters, x.subarray(10, 16), x[16], x[17]);
+    x[10] = r.a0;
+    if (r.a1 !== undefined) x[11] = r.a1;
   }
 
   // ------------------------------------------------------------------ instruction emulation
@@ -315,6 +361,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.counters.add(`exit.emulate.${name}`);
       if (name === "sret") {
         this.hart.instret++; // it retires, as natively
+        this.hart.reservation = -1; // the hart's sret clears it
         returnFromSupervisor(v);
         this.hart.pc = v.sepc >>> 0;
         g.strategy.onViewChange();
@@ -381,18 +428,35 @@ export class Hypervisor implements MachineTrapHandler {
     const spec = word === undefined ? undefined : decode(word);
     const dev = g.core.device(gpa);
     const access = spec ? MMIO_ACCESS[spec.name] : undefined;
+    const x = this.hart.x;
+    if (word !== undefined && spec?.ext === "A") {
+      // The machine gives LR, SC and AMOs on devices an access fault at the address (hart.ts atomic()).
+      this.reflect(g, spec.name === "lr.w" ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, x[rs1Of(word)]);
+      return;
+    }
     if (word === undefined || !spec || !dev || !access) {
       this.reflect(g, spec?.fmt === "S" ? CAUSE.STORE_ACCESS : CAUSE.LOAD_ACCESS, this.hart.pc);
       return;
     }
-    const x = this.hart.x;
     const [width, signed, store] = access;
     const va = (x[rs1Of(word)] + (store ? immS(word) : immI(word))) >>> 0;
     if ((va & (width - 1)) !== 0) {
-      this.reflect(g, store ? CAUSE.MISALIGNED_STORE : CAUSE.MISALIGNED_LOAD, va);
+      // As the machine: misaligned accesses trap as such, or, when it performs them (RAM only), a
+      // misaligned device access is an access fault (hart.ts loadMisaligned).
+      const perform = this.hart.config.misaligned === "perform";
+      const cause = store
+        ? perform
+          ? CAUSE.STORE_ACCESS
+          : CAUSE.MISALIGNED_STORE
+        : perform
+          ? CAUSE.LOAD_ACCESS
+          : CAUSE.MISALIGNED_LOAD;
+      this.reflect(g, cause, va);
       return;
     }
     const off = gpa - dev.base;
+    // It retires as the access happens: natively a device reading mtime sees this instruction counted.
+    this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
       this.counters.add("exit.mmio.store");
@@ -404,7 +468,7 @@ export class Hypervisor implements MachineTrapHandler {
       const shift = 32 - width * 8;
       if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
     }
-    this.stepOver();
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
   }
 
   /** Step over an emulated instruction: it retires, as natively (the guest reads instret and time). */

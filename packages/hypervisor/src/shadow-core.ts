@@ -10,7 +10,6 @@ import {
   type Access,
   accessFaultCause,
   type Device,
-  decode,
   type Hart,
   PTE,
 } from "@shadowlab/emu-core";
@@ -21,9 +20,8 @@ import { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
 import type { MachinePages } from "./machine-pages.ts";
 import { FAULT, type FaultOutcome } from "./paging/strategy.ts";
 import { ShadowTable } from "./shadow-table.ts";
+import { performStoreLike } from "./store-like.ts";
 import type { VCpu } from "./vcpu.ts";
-
-const STORE_WIDTH: Readonly<Record<string, 1 | 2 | 4>> = { sb: 1, sh: 2, sw: 4 };
 
 /** The shadow PTE bits that grant nothing: valid, user (the guest runs in real U-mode), A and D preset so the machine walker never writes shadow entries. */
 const SHADOW_BASE = PTE.V | PTE.U | PTE.A | PTE.D;
@@ -140,22 +138,16 @@ export class ShadowCore {
   }
 
   /**
-   * Perform the guest's faulting store (sb/sh/sw) on guest RAM at `gpa` and
-   * step over it, as hardware would have done had the page been writable.
-   * Returns the store width, or 0 when the instruction is not a plain aligned
-   * store (an AMO or SC, for instance), which the caller must handle otherwise.
+   * Perform the guest's faulting store-like instruction (sb/sh/sw, sc.w, any
+   * AMO) on guest RAM at `gpa` and step over it, as hardware would have done
+   * had the page been writable. Returns the width written, or 0 when the
+   * instruction at pc is not store-like or not aligned for `gpa` (nothing
+   * happened then).
    */
   emulateStore(gpa: number): 0 | 1 | 2 | 4 {
     const word = this.guestInstruction();
-    const spec = word === undefined ? undefined : decode(word);
-    const width = spec ? STORE_WIDTH[spec.name] : undefined;
-    if (word === undefined || width === undefined || gpa % width !== 0) return 0;
-    const value = this.hart.x[(word >>> 20) & 31];
-    const ma = this.memory.machineAddr(gpa);
-    this.hart.writePhys(ma, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
-    this.hart.pc = (this.hart.pc + 4) >>> 0;
-    this.hart.instret++; // the store retires, as natively (the guest reads instret and time)
-    return width;
+    if (word === undefined) return 0;
+    return performStoreLike(this.hart, word, this.memory.machineAddr(gpa));
   }
 
   /** Flush the machine TLB for one page (all ASIDs) or entirely. */

@@ -27,6 +27,8 @@ export class VCpu {
   stimecmp = Number.MAX_SAFE_INTEGER;
   scounteren = 0;
   senvcfg = 0;
+  /** ASIDLEN of the guest's satp: the monitor sets it to what the machine implements (transparency). */
+  asidBits = 9;
 
   get sum(): boolean {
     return (this.sstatus & MSTATUS.SUM) !== 0;

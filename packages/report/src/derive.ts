@@ -154,9 +154,29 @@ function fieldValue(r: CellRow, field: string): Scalar | undefined {
 }
 
 /**
+ * Whether two fields determine each other in these rows (each value of one
+ * goes with exactly one value of the other): a fully associative TLB's ways
+ * always equal its entries, so a sweep over entries is not also a sweep over
+ * ways, and ways is not a second dimension of it.
+ */
+function sameDimension(rows: readonly CellRow[], a: string, b: string): boolean {
+  const ab = new Map<string, string>();
+  const ba = new Map<string, string>();
+  for (const r of rows) {
+    const [x, y] = [String(fieldValue(r, a)), String(fieldValue(r, b))];
+    if ((ab.get(x) ?? y) !== y || (ba.get(y) ?? x) !== x) return false;
+    ab.set(x, y);
+    ba.set(y, x);
+  }
+  return true;
+}
+
+/**
  * The parameter sweeps of a suite: per workload, every numeric parameter or
- * machine field with at least three values (the nanobenchmarks' iteration
- * counts and run-length parameters excepted).
+ * machine field with at least two values (the nanobenchmarks' iteration
+ * counts and run-length parameters excepted). Fields that move together
+ * (tlbWays with tlbEntries on a fully associative TLB) are one dimension:
+ * the first by name is the sweep, the others are neither a sweep nor a panel.
  */
 export function findSweeps(results: Results): Sweep[] {
   const sweeps: Sweep[] = [];
@@ -171,15 +191,17 @@ export function findSweeps(results: Results): Sweep[] {
     }
     const distinct = new Map<string, Set<string>>();
     for (const f of fields) distinct.set(f, new Set(rows.map((r) => String(fieldValue(r, f)))));
-    const varyingFields = [...fields].filter((f) => distinct.get(f)!.size > 1).sort();
-    for (const f of varyingFields) {
+    const varying = [...fields].filter((f) => distinct.get(f)!.size > 1).sort();
+    // One field per dimension: a field that moves with an earlier one is dropped.
+    const dimensions = varying.filter((f, i) => !varying.slice(0, i).some((g) => sameDimension(rows, g, f)));
+    for (const f of dimensions) {
       const name = f.slice(f.indexOf(".") + 1);
       if (NOT_A_SWEEP.has(name)) continue;
       const vals = rows.map((r) => fieldValue(r, f));
       if (!vals.every((v) => typeof v === "number")) continue;
       const values = [...new Set(vals as number[])].sort((a, b) => a - b);
-      if (values.length < 3) continue;
-      sweeps.push({ workload: w, field: f, name, values, others: varyingFields.filter((o) => o !== f) });
+      if (values.length < 2) continue;
+      sweeps.push({ workload: w, field: f, name, values, others: dimensions.filter((o) => o !== f) });
     }
   }
   return sweeps;

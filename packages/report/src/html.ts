@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { exitsByReason, guestInstructions, labeler, tlbMissRate, totalExits } from "./derive.ts";
+import { type Described, describedParts, headline } from "./headline.ts";
 import type { CellRow, Results } from "./results.ts";
 import { type Chart, nanoTable, strategyColors } from "./specs.ts";
 
@@ -122,6 +123,7 @@ function metadataList(results: Results): string {
     "selection",
     "format",
     "sources",
+    "descriptions",
   ]);
   for (const [k, v] of Object.entries(m))
     if (!known.has(k) && (typeof v !== "object" || v === null)) add(k, v);
@@ -143,6 +145,27 @@ function metadataList(results: Results): string {
       )
       .join("")}</ul></details>`;
   return html;
+}
+
+/** One paragraph per strategy and workload, from the descriptions stored with the results. */
+function aboutSection(results: Results): string {
+  const { strategies, workloads } = describedParts(results);
+  if (![...strategies, ...workloads].some((d) => d.text)) return "";
+  const colors = strategyColors(results.strategies);
+  const item = (d: Described, swatch = "") =>
+    `<dt>${swatch}<code>${esc(d.name)}</code></dt><dd>${d.text ? esc(d.text) : "<em>no description stored with these results</em>"}</dd>`;
+  return `<section id="about"><h2>What was measured</h2>
+<h3>Strategies</h3>
+<dl class="about">${strategies
+    .map((d) =>
+      item(
+        d,
+        `<span class="swatch" style="background:${colors.range[colors.domain.indexOf(d.name)]}"></span>`,
+      ),
+    )
+    .join("")}</dl>
+<h3>Workloads</h3>
+<dl class="about">${workloads.map((d) => item(d)).join("")}</dl></section>`;
 }
 
 function failedSection(results: Results): string {
@@ -295,6 +318,8 @@ pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow-x:
 p.how { color: #333; max-width: 900px; }
 p.files { font-size: 13px; color: var(--muted); }
 .vis { overflow-x: auto; min-height: 40px; }
+/* vega-embed's menu sits over the chart's top right corner instead of widening it by 38 px. */
+.vis.vega-embed.has-actions { padding-right: 0; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -308,6 +333,15 @@ tr.failed td { background: var(--bad-bg); }
 .ratio { color: var(--muted); font-size: 12px; }
 table.small td, table.small th { padding: 2px 8px; }
 footer { margin-top: 40px; font-size: 13px; color: var(--muted); }
+p.headline { font-size: 17px; max-width: 900px; border-left: 4px solid #4c78a8; padding: 4px 12px; background: #f4f7fb; }
+h3 { font-size: 16px; margin: 18px 0 4px; }
+dl.about { margin: 0; max-width: 900px; }
+dl.about dt { font-weight: 600; margin-top: 10px; }
+dl.about dd { margin: 2px 0 0 18px; }
+@media (max-width: 900px) {
+  main { padding: 16px 12px 48px; }
+  dl.meta { grid-template-columns: max-content 1fr; }
+}
 `;
 
 const SCRIPT = `
@@ -368,8 +402,10 @@ export function renderHtml(results: Results, charts: readonly Chart[], generated
       : "";
   const failedCount = results.rows.filter((r) => !r.ok).length;
   const nano = nanoSection(results);
+  const about = aboutSection(results);
   const nav = [
     ...(failedCount ? [`<a href="#failed">failed cells (${failedCount})</a>`] : []),
+    ...(about ? [`<a href="#about">what was measured</a>`] : []),
     ...charts.map((c) => `<a href="#chart-${esc(c.name)}">${esc(c.title)}</a>`),
     ...(nano ? [`<a href="#nano-table">nanobenchmark table</a>`] : []),
     `<a href="#cells">every cell</a>`,
@@ -386,11 +422,13 @@ ${inlineLibraries()}
 <body>
 <main>
 <h1>shadowlab results: <code>${esc(results.suite)}</code></h1>
+<p class="headline" id="headline">${esc(headline(results))}</p>
 <p>Modeled performance of memory-virtualization strategies on the emulated RV32 machine. Counters and modeled cycles are deterministic; wall-clock numbers are this host's.</p>
 ${metadataList(results)}
 <nav>${nav}</nav>
 ${warnings}
 ${failedSection(results)}
+${about}
 ${charts.length === 0 ? "<p><strong>No chart could be drawn:</strong> no cell has a usable measurement.</p>" : ""}
 ${charts.map(chartSection).join("\n")}
 ${nano}

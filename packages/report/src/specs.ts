@@ -1,7 +1,7 @@
 /**
  * The charts, as Vega-Lite specs with their data inline. Every chart has a
  * title, axis titles with units, a legend and tooltips; strategies have the
- * same colour in every chart (native first, then the others sorted), and
+ * same colour in every chart and every suite (a fixed colour per name), and
  * event classes the same colour in every suite.
  */
 import {
@@ -33,22 +33,49 @@ export interface Chart {
 
 export const VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
-/** Native's colour, then the rest in this order (Tableau 10 without its grey). */
+/**
+ * Each strategy keeps its colour in every chart and every suite, whatever
+ * other strategies a suite holds: a fixed colour per known name (those the
+ * design plans included), and for a name this table does not know a colour
+ * chosen by a hash of the name from the ones the table leaves free.
+ */
 export const NATIVE_COLOR = "#555555";
-export const STRATEGY_PALETTE = [
-  "#4c78a8",
-  "#f58518",
-  "#54a24b",
-  "#e45756",
-  "#b279a2",
-  "#72b7b2",
-  "#eeca3b",
+export const STRATEGY_COLORS: Readonly<Record<string, string>> = {
+  native: NATIVE_COLOR,
+  "shadow-ondemand": "#4c78a8",
+  "shadow-proactive": "#f58518",
+  "shadow-tagged": "#54a24b",
+  nested: "#e45756",
+  agile: "#b279a2",
+  paravirt: "#72b7b2",
+  unsync: "#eeca3b",
+};
+/** Colours for names the table does not know (Tableau 20's darker half and others, no grey). */
+export const SPARE_STRATEGY_COLORS = [
   "#9d755d",
   "#ff9da6",
   "#17becf",
   "#bcbd22",
   "#8c564b",
+  "#2f6f6a",
+  "#d62728",
+  "#9467bd",
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#e377c2",
 ];
+
+/** FNV-1a of a name: the same number in every run, suite and report. */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export function strategyColor(name: string): string {
+  return STRATEGY_COLORS[name] ?? SPARE_STRATEGY_COLORS[nameHash(name) % SPARE_STRATEGY_COLORS.length];
+}
 
 /** Each event class keeps its colour in every suite; classes added later take the spare colours in order. */
 export const CLASS_COLORS: Record<string, string> = {
@@ -90,13 +117,7 @@ const REASON_PALETTE = [
 ];
 
 export function strategyColors(strategies: readonly string[]): { domain: string[]; range: string[] } {
-  let i = 0;
-  return {
-    domain: [...strategies],
-    range: strategies.map((s) =>
-      s === NATIVE ? NATIVE_COLOR : STRATEGY_PALETTE[i++ % STRATEGY_PALETTE.length],
-    ),
-  };
+  return { domain: [...strategies], range: strategies.map(strategyColor) };
 }
 
 export function classColors(classes: readonly string[]): { domain: string[]; range: string[] } {
@@ -114,8 +135,17 @@ export const CONFIG = {
   font: FONT,
   padding: 12,
   title: { fontSize: 16, anchor: "start", subtitleFontSize: 12, subtitleColor: "#555", offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelLimit: 360, maxExtent: 400 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelLimit: 260, maxExtent: 280 },
+  // Legends below the plot, in rows of columns: every chart then fits a page 800 px wide.
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    labelLimit: 180,
+    orient: "bottom",
+    direction: "horizontal",
+    columns: 4,
+    columnPadding: 12,
+  },
   header: { labelFontSize: 12, titleFontSize: 12 },
   view: { stroke: "#ddd" },
   background: "white",
@@ -214,7 +244,7 @@ export function slowdownChart(results: Results, label: Labeler): Chart | undefin
         ],
         values,
       ),
-      width: 560,
+      width: 440,
       height: { step: 11, for: "offset" },
       layer: [
         {
@@ -435,8 +465,8 @@ export function scalingCharts(results: Results): Chart[] {
       const yTitle = metric === "slowdown" ? "slowdown over native (×)" : "TLB miss rate (% of lookups)";
       const what = metric === "slowdown" ? "Slowdown" : "TLB miss rate";
       const inner = {
-        width: 260,
-        height: 190,
+        width: 250,
+        height: 180,
         mark: { type: "line", point: { size: 40 }, strokeWidth: 2 },
         encoding: {
           x: {
@@ -480,7 +510,7 @@ export function scalingCharts(results: Results): Chart[] {
                 title: null,
                 header: { labelFontWeight: "bold" },
               },
-              columns: 3,
+              columns: 2,
               spec: inner,
             }
           : inner),

@@ -2,6 +2,8 @@
  * `shadowlab-emu`: run or disassemble an RV32 ELF on the machine.
  *
  *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
+ *   shadowlab-emu run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] [--bios F|none]
+ *   shadowlab-emu dtb [-o file] [--append ARGS] [--ram-mib N]   the generated devicetree
  *   shadowlab-emu disasm prog.elf
  *
  * User mistakes (bad path, not an ELF, a 64-bit ELF, an image that does not
@@ -13,6 +15,8 @@
  */
 import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { BootError, type BootFiles, bootMachine } from "../boot.ts";
+import { machineDtb } from "../devicetree.ts";
 import { ElfError, readElf } from "../elf.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
@@ -154,7 +158,7 @@ export function machineConfig(f: MachineFlags): Partial<HartConfig> {
   };
 }
 
-interface RunFlags extends MachineFlags {
+interface RunFlags extends MachineFlags, KernelFlags {
   maxInstructions?: number;
   stats?: string | boolean;
   trace?: number;
@@ -195,13 +199,25 @@ export function checkStatsTarget(stats: string | boolean | undefined): void {
   if (typeof stats === "string" && stats !== "-") checkWritable(stats, "--stats");
 }
 
-function runCommand(path: string, flags: RunFlags, io: Io): number {
+function runCommand(path: string | undefined, flags: RunFlags, io: Io): number {
   const config = machineConfig(flags);
   checkStatsTarget(flags.stats);
-  const image = loadImage(path);
   const sink = consoleSink(io, statsToStdout(flags.stats));
   const machine = new Machine(config, sink.put);
-  loadOnto(machine, image, path, io, "shadowlab-emu");
+  if (flags.kernel !== undefined) {
+    if (path !== undefined) throw new UsageError("give either an ELF to run or --kernel, not both");
+    try {
+      bootMachine(machine, bootFiles(flags, config.ramSize ?? DEFAULT_HART.ramSize));
+    } catch (e) {
+      if (e instanceof BootError) throw new UsageError(e.message);
+      throw e;
+    }
+  } else {
+    if (path === undefined) throw new UsageError("nothing to run: give an ELF or --kernel <Image|vmlinux>");
+    for (const f of ["initrd", "append", "dtb", "bios"] as const)
+      if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --kernel`);
+    loadOnto(machine, loadImage(path), path, io, "shadowlab-emu");
+  }
   const result = machine.run({ maxInstructions: flags.maxInstructions, trace: flags.trace });
   sink.end();
   const code = exitCodeOf(result);
@@ -210,6 +226,53 @@ function runCommand(path: string, flags: RunFlags, io: Io): number {
   if (code !== 0 && result.trace) io.err(formatTrace(result));
   writeStats(flags.stats, { reason: result.reason, exitCode: result.exitCode, ...result.stats }, io);
   return code;
+}
+
+/** Flags of the QEMU boot protocol. */
+export interface KernelFlags {
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  dtb?: string;
+  bios?: string;
+}
+
+/** Add --kernel, --initrd, --append, --dtb and --bios to a command. */
+export function addKernelOptions(cmd: Command): Command {
+  return cmd
+    .option("--kernel <file>", "boot a kernel (RISC-V Image or ELF vmlinux) by the QEMU virt boot protocol")
+    .option("--initrd <file>", "initial ramdisk, placed as QEMU places it and named in /chosen")
+    .option("--append <args>", "kernel command line (/chosen/bootargs)")
+    .option("--dtb <file>", "devicetree blob to use instead of the generated one")
+    .option("--bios <file|none>", "M-mode firmware at the RAM base (default: shadowlab's SBI firmware)");
+}
+
+function readInput(path: string, flag: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT" ? `${flag} ${path}: no such file` : `${flag} ${path}: cannot read (${code})`,
+    );
+  }
+}
+
+/** The boot-protocol inputs named by the flags, read from disk. */
+export function bootFiles(flags: KernelFlags, ramSize: number): BootFiles {
+  if (flags.kernel === undefined) throw new UsageError("--kernel is required");
+  let bios: BootFiles["bios"] = "default";
+  if (flags.bios === "none") bios = "none";
+  else if (flags.bios !== undefined) bios = readInput(flags.bios, "--bios");
+  return {
+    kernel: readInput(flags.kernel, "--kernel"),
+    kernelName: flags.kernel,
+    initrd: flags.initrd === undefined ? undefined : readInput(flags.initrd, "--initrd"),
+    append: flags.append,
+    dtb: flags.dtb === undefined ? undefined : readInput(flags.dtb, "--dtb"),
+    bios,
+    ramSize,
+  };
 }
 
 /** The process exit code of a run: the guest's own, or 124 (budget), 125 (wfi), 123 (stuck). */
@@ -255,31 +318,51 @@ function disasmCommand(path: string, io: Io): number {
 
 /** The commands, ready to mount under another program (the `shadowlab` CLI mounts them as `emu`). */
 export function emuCommands(parent: Command, io: Io, done: (code: number) => void): Command {
-  const run = addMachineOptions(
-    parent
-      .command("run")
-      .description("run an RV32 ELF; exits with the guest's exit code")
-      .argument("<file.elf>", "the image to run")
-      .option(
-        "--max-instructions <n>",
-        "stop after this many instructions",
-        integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
-      )
-      .option(
-        "--stats [file]",
-        "write every counter as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
-      )
-      .option(
-        "--trace <n>",
-        "print the last N instructions when the run ends badly",
-        integer("--trace", 1, 1e6),
-      ),
-  ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
+  const run = addKernelOptions(
+    addMachineOptions(
+      parent
+        .command("run")
+        .description("run an RV32 ELF, or boot a kernel with --kernel; exits with the guest's exit code")
+        .argument("[file.elf]", "the image to run")
+        .option(
+          "--max-instructions <n>",
+          "stop after this many instructions",
+          integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
+        )
+        .option(
+          "--stats [file]",
+          "write every counter as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
+        )
+        .option(
+          "--trace <n>",
+          "print the last N instructions when the run ends badly",
+          integer("--trace", 1, 1e6),
+        ),
+    ),
+  ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
   withExamples(run, [
     "shadowlab-emu run prog.elf",
     "shadowlab-emu run prog.elf --stats stats.json --max-instructions 1e8",
-    "shadowlab-emu run prog.elf --stats - --misaligned trap > stats.json",
+    "shadowlab-emu run --kernel Image --initrd initrd.cpio --append console=ttyS0",
   ]);
+  const dtb = parent
+    .command("dtb")
+    .description("write the machine's generated devicetree blob")
+    .option("--out <file>", "where to write it (default: stdout)")
+    .addOption(new Option("-o, --output <file>", "deprecated: --out").hideHelp())
+    .option("--append <args>", "kernel command line (/chosen/bootargs)")
+    .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
+    .action((flags: { out?: string; output?: string; append?: string; ramMib: number }) => {
+      const dtb = machineDtb({ ramSize: flags.ramMib * 2 ** 20, bootargs: flags.append });
+      const out = flags.out ?? flags.output;
+      if (out) writeFileAtomic(out, dtb, "--out");
+      else {
+        for (const b of dtb) io.out(b);
+        io.flush();
+      }
+      done(0);
+    });
+  withExamples(dtb, ["shadowlab-emu dtb --out virt.dtb", "shadowlab-emu dtb --append console=ttyS0 | dtc -I dtb -O dts"]);
   const disasm = parent
     .command("disasm")
     .description("disassemble the executable sections of an ELF (objdump -d syntax)")

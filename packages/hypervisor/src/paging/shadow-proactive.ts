@@ -15,17 +15,18 @@
  * taken to have been freed and reused as data; it is unshadowed (no longer
  * protected, and the shadow state built from it is dropped). A root entry
  * that stops pointing at a level-0 table also releases that table when no
- * other shadow uses it. Stores that cannot be emulated (AMOs, SC) unshadow
- * the page too, and the instruction then runs natively.
+ * other shadow uses it. Every store-like instruction (sb/sh/sw, SC, every
+ * AMO) that hits a protected table is emulated exactly once (store-like.ts),
+ * with the result, memory and reservation the hart would have produced.
  *
  * sfence.vma needs no shadow work: every PTE write has already been applied
  * (and the machine TLB flushed for it), so it is only counted.
  */
-import { ACCESS_STORE, type Access } from "@shadowlab/emu-core";
+import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { FAULT, type FaultOutcome, type PagingStrategy } from "./strategy.ts";
+import { FAULT, type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
 
 /** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
 export const FLOOD_WRITES = 3;
@@ -100,21 +101,30 @@ export class ShadowProactive implements PagingStrategy {
     if (outcome !== FAULT.FILLED) return outcome;
     const w = core.walk;
     const gppn = w.gppn;
-    if (access === ACCESS_STORE && this.ptPages.has(gppn)) {
-      if (this.guestPteWrite(gppn, gppn * 4096 + (va & 0xfff))) return FAULT.EMULATED;
-      // Unshadowed (possibly with the active shadow): fill again; the page is now plain data
-      // and the store runs natively.
-      return this.onPageFault(va, access);
-    }
+    // Track the tables of this walk first: a store may target one of them (a kernel
+    // mapping its own root table), and then it must be emulated like any other.
     if (w.pteAddr >= 0) {
       this.usedAsTable(w.rootPteAddr >>> 12, e, -1);
       if (!w.mega) this.usedAsTable(w.pteAddr >>> 12, e, (w.rootPteAddr & 0xfff) >>> 2);
     }
+    if (access === ACCESS_STORE && this.ptPages.has(gppn)) return this.storeToTable(va, gppn);
     const readOnly = this.ptPages.has(gppn);
     core.install(e.table, va, access, readOnly);
     if (!readOnly && (e.table.get(va) & W) !== 0) this.rememberWritable(gppn, e.table, va);
     this.cache.reclaim(e);
     return FAULT.FILLED;
+  }
+
+  /**
+   * A store-like instruction into a write-protected page table: emulated here,
+   * exactly once. When the write floods the page it is unshadowed and the
+   * fault handled again: the page is plain data then (the store runs
+   * natively), unless this very walk uses it as a table, in which case it is
+   * tracked anew and the store emulated.
+   */
+  private storeToTable(va: number, gppn: number): FaultOutcome {
+    if (this.guestPteWrite(gppn, gppn * 4096 + (va & 0xfff))) return FAULT.EMULATED;
+    return this.onPageFault(va, ACCESS_STORE);
   }
 
   /** Note that `gppn` serves `shadow` as a page table at `index`; protect it the first time. */
@@ -181,9 +191,11 @@ export class ShadowProactive implements PagingStrategy {
     const pteAddr = gpa & ~3;
     const old = this.core.memory.read32(pteAddr);
     if (this.core.emulateStore(gpa) === 0) {
-      c.add("shadow.unemulated_write");
-      this.unshadow(gppn);
-      return false;
+      // Only store-like instructions take store faults, and the machine checks alignment
+      // before translation: this is a monitor bug, so stop the guest with the reason.
+      throw new Error(
+        `shadow-proactive: the store at pc 0x${(this.core.hart.pc >>> 0).toString(16)} into a guest page table could not be emulated`,
+      );
     }
     // The exit is counted here, once: a write that unshadows instead ends as a hidden fault.
     c.add("exit.wp_fault");
@@ -243,6 +255,14 @@ export class ShadowProactive implements PagingStrategy {
       this.active = undefined;
       this.core.flushMachine();
     }
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {
