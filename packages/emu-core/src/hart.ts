@@ -23,6 +23,7 @@ import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
 import { csrFault, csrRead, csrWrite } from "./csrfile.ts";
 import type { Device } from "./devices/device.ts";
 import { DirtyPages } from "./dirty-pages.ts";
+import { FaultLoop } from "./fault-loop.ts";
 import { hInstruction } from "./hext/insn.ts";
 import { HState } from "./hext/state.ts";
 import { isTwoStage, peekTwoStage, translateTwoStage } from "./hext/translate.ts";
@@ -35,7 +36,6 @@ import {
   hTrap,
   hVirtualSystem,
 } from "./hext/trap.ts";
-import { FaultLoop } from "./fault-loop.ts";
 import { decode } from "./isa/decode.ts";
 import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
@@ -405,7 +405,8 @@ export class Hart {
 
   /** Take a trap (exception or interrupt) from the current pc, with delegation (3.1.8). */
   trap(cause: number, tval: number, interrupt: boolean): void {
-    if (!interrupt && this.faultLoop.stuck(this.pc >>> 0, cause, tval >>> 0, this.instret)) this.requestStop("stuck");
+    if (!interrupt && this.faultLoop.stuck(this.pc >>> 0, cause, tval >>> 0, this.instret))
+      this.requestStop("stuck");
     if (this.hx !== undefined) {
       hTrap(this, this.hx, cause, tval, interrupt);
       return;

@@ -169,12 +169,7 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
 }
 
 /** Adds the guest; an image that does not fit the guest's board is the user's mistake. */
-function addGuest(
-  hv: Hypervisor,
-  image: Image | BootFiles,
-  strategy: string,
-  path: string,
-): Guest {
+function addGuest(hv: Hypervisor, image: Image | BootFiles, strategy: string, path: string): Guest {
   try {
     return hv.addGuest(image, strategy, path);
   } catch (e) {

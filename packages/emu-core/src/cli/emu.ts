@@ -362,7 +362,10 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
       }
       done(0);
     });
-  withExamples(dtb, ["shadowlab-emu dtb --out virt.dtb", "shadowlab-emu dtb --append console=ttyS0 | dtc -I dtb -O dts"]);
+  withExamples(dtb, [
+    "shadowlab-emu dtb --out virt.dtb",
+    "shadowlab-emu dtb --append console=ttyS0 | dtc -I dtb -O dts",
+  ]);
   const disasm = parent
     .command("disasm")
     .description("disassemble the executable sections of an ELF (objdump -d syntax)")
