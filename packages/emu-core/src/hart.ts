@@ -56,6 +56,7 @@ import {
 import type { RoiKind } from "./roi.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
+import { TRIGGER_EXECUTE, TRIGGER_LOAD, TRIGGER_STORE, Triggers } from "./triggers.ts";
 
 export const RAM_BASE = 0x8000_0000;
 
@@ -198,6 +199,8 @@ export class Hart {
   misalignedAccesses = 0;
   /** Identical faults in a row without an instruction retired: a stuck guest stops with reason "stuck". */
   readonly faultLoop = new FaultLoop();
+  /** Sdtrig address-match triggers (tselect/tdata1-3/tinfo), looked at on slow paths only. */
+  readonly triggers = new Triggers();
 
   // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
   private fVpn = -1;
@@ -674,6 +677,10 @@ export class Hart {
   /** Fill the fetch memo for this.pc; false after raising a fault. */
   private refillFetch(): boolean {
     const pc = this.pc;
+    if (this.triggers.armed && this.triggerFires(TRIGGER_EXECUTE, pc)) {
+      this.trap(CAUSE.BREAKPOINT, pc, false);
+      return false;
+    }
     const ppn = this.translate(pc, ACCESS_FETCH);
     if (ppn < 0) {
       this.trap(this.tCause, pc, false);
@@ -691,11 +698,17 @@ export class Hart {
       this.decoded[page] = dec;
     }
     this.fDec = dec;
-    this.fVpn = pc >>> 12;
+    // A page a trigger watches keeps no memo: each of its fetches comes back here.
+    this.fVpn = this.triggers.armed && this.triggers.watches(pc >>> 12) ? -1 : pc >>> 12;
     this.fOff = off;
     this.fIdx = this.tIdx;
     this.fHit = this.tHit;
     return true;
+  }
+
+  /** Whether an Sdtrig trigger fires for this access now (priority above faults: priv. spec 3.1.15). */
+  private triggerFires(kind: number, addr: number): boolean {
+    return this.triggers.fires(kind, addr >>> 0, this.priv, (this.mstatus & MSTATUS.MIE) !== 0);
   }
 
   /** Decode the word at the fetch memo's page slot into the cache. */
@@ -718,6 +731,10 @@ export class Hart {
 
   /** Loads that miss the memo or are misaligned. Returns the value (sign-extended as asked). */
   private loadSlow(va: number, width: 1 | 2 | 4, signed: boolean): number {
+    if (this.triggers.armed && this.triggerFires(TRIGGER_LOAD, va)) {
+      this.exception(CAUSE.BREAKPOINT, va);
+      return 0;
+    }
     if ((va & (width - 1)) !== 0) {
       if (this.config.misaligned === "perform") return this.loadMisaligned(va, width, signed);
       this.exception(CAUSE.MISALIGNED_LOAD, va);
@@ -731,7 +748,7 @@ export class Hart {
     const page = this.ramPage(ppn);
     if (page >= 0) {
       const off = page + (va & 0xfff);
-      this.lVpn = va >>> 12;
+      this.lVpn = this.triggers.armed && this.triggers.watches(va >>> 12) ? -1 : va >>> 12;
       this.lOff = page;
       this.lIdx = this.tIdx;
       this.lHit = this.tHit;
@@ -753,6 +770,10 @@ export class Hart {
 
   /** Stores that miss the memo or are misaligned; false after a fault. */
   private storeSlow(va: number, width: 1 | 2 | 4, value: number): boolean {
+    if (this.triggers.armed && this.triggerFires(TRIGGER_STORE, va)) {
+      this.exception(CAUSE.BREAKPOINT, va);
+      return false;
+    }
     if ((va & (width - 1)) !== 0) {
       if (this.config.misaligned === "perform") return this.storeMisaligned(va, width, value);
       this.exception(CAUSE.MISALIGNED_STORE, va);
@@ -767,7 +788,7 @@ export class Hart {
     const pa = ppn * 4096 + (va & 0xfff);
     if (page >= 0) {
       const off = page + (va & 0xfff);
-      const watched = ppn === this.watchPage;
+      const watched = ppn === this.watchPage || (this.triggers.armed && this.triggers.watches(va >>> 12));
       if (!watched) {
         this.sVpn = va >>> 12;
         this.sOff = page;
@@ -775,7 +796,7 @@ export class Hart {
         this.sHit = this.tHit;
       }
       this.writeRam(off, width, value);
-      if (watched) this.onWatchedStore(pa);
+      if (ppn === this.watchPage) this.onWatchedStore(pa);
       return true;
     }
     const d = this.device(pa);
@@ -856,6 +877,10 @@ export class Hart {
   /** LR, SC and AMOs: word-aligned RAM only (devices give access faults). */
   private atomic(op: number, rd: number, va: number, src: number): boolean {
     const isLr = op === 60;
+    if (this.triggers.armed && this.triggerFires(isLr ? TRIGGER_LOAD : TRIGGER_STORE | TRIGGER_LOAD, va)) {
+      this.exception(CAUSE.BREAKPOINT, va);
+      return false;
+    }
     if ((va & 3) !== 0) {
       this.exception(isLr ? CAUSE.MISALIGNED_LOAD : CAUSE.MISALIGNED_STORE, va);
       return false;
