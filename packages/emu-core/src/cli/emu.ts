@@ -3,7 +3,8 @@
  *
  *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
  *   shadowlab-emu run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] [--bios F|none]
- *   shadowlab-emu dtb [-o file] [--append ARGS] [--ram-mib N]   the generated devicetree
+ *   shadowlab-emu dtb [--out file] [--append ARGS] [--ram-mib N]   the generated devicetree
+ *   shadowlab-emu firmware -o file [--ram-mib N]                the SBI firmware as a raw binary
  *   shadowlab-emu disasm prog.elf
  *
  * User mistakes (bad path, not an ELF, a 64-bit ELF, an image that does not
@@ -18,6 +19,7 @@ import { type Command, Option } from "commander";
 import { BootError, type BootFiles, bootMachine } from "../boot.ts";
 import { machineDtb } from "../devicetree.ts";
 import { ElfError, readElf } from "../elf.ts";
+import { buildFirmware } from "../firmware.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
 import { ImageError } from "../image-placement.ts";
@@ -344,6 +346,24 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
     "shadowlab-emu run prog.elf",
     "shadowlab-emu run prog.elf --stats stats.json --max-instructions 1e8",
     "shadowlab-emu run --kernel Image --initrd initrd.cpio --append console=ttyS0",
+  ]);
+  const firmware = parent
+    .command("firmware")
+    .description("write shadowlab's SBI firmware as a raw binary for the RAM base (for QEMU's -bios)")
+    .option("--out <file>", "where to write it")
+    .addOption(new Option("-o, --output <file>", "deprecated: --out").hideHelp())
+    .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
+    .action((flags: { out?: string; output?: string; ramMib: number }) => {
+      const out = flags.out ?? flags.output;
+      if (out === undefined) throw new UsageError("firmware needs --out <file.bin>");
+      checkWritable(out, "--out");
+      const image = buildFirmware({ ramSize: flags.ramMib * 2 ** 20 });
+      writeFileAtomic(out, image.sections[0].bytes, "--out");
+      done(0);
+    });
+  withExamples(firmware, [
+    "shadowlab-emu firmware --out fw.bin",
+    "qemu-system-riscv32 -machine virt -bios fw.bin -kernel Image -nographic",
   ]);
   const dtb = parent
     .command("dtb")
