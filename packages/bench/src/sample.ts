@@ -94,11 +94,9 @@ export function buildRig(image: Image, m: MachineSpec, strategy: string): Rig {
         ? "mark"
         : g.state === "exited"
           ? "exit"
-          : g.state === "wfi"
-            ? "wfi"
-            : g.state === "failed"
-              ? "failed"
-              : "budget";
+          : g.state === "wfi" || g.state === "failed" || g.state === "stuck"
+            ? g.state
+            : "budget";
       return {
         reason,
         exitCode: g.exitCode,
