@@ -63,11 +63,20 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
   return out;
 }
 
-/** Everything but the host's wall-clock measurements and when each row was measured, from the JSON rows. */
+/** Everything but the host's wall-clock measurements and which commit measured each row when, from the JSON rows. */
 function deterministic(file: ResultsFile) {
   return file.rows.map(
-    ({ wall_mean_ms, wall_p50_ms, wall_p99_ms, wall_rme_pct, wall_samples, host_mips, date, ...rest }) =>
-      rest,
+    ({
+      wall_mean_ms,
+      wall_p50_ms,
+      wall_p99_ms,
+      wall_rme_pct,
+      wall_samples,
+      host_mips,
+      commit,
+      date,
+      ...rest
+    }) => rest,
   );
 }
 
