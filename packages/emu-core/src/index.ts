@@ -18,7 +18,7 @@ export {
 } from "./cli/emu.ts";
 export { type CliOptions, integer, runCli } from "./cli/program.ts";
 export * from "./csr.ts";
-export { asidLen, csrCheck, csrRead, csrWrite, MISA } from "./csrfile.ts";
+export { asidLen, csrCheck, csrFault, csrRead, csrWrite, MISA } from "./csrfile.ts";
 export { CLINT_BASE, Clint } from "./devices/clint.ts";
 export type { Device } from "./devices/device.ts";
 export * from "./devices/sifive-test.ts";
@@ -28,6 +28,8 @@ export { ElfError, readElf, writeElf } from "./elf.ts";
 export * from "./fdt.ts";
 export * from "./firmware.ts";
 export * from "./hart.ts";
+export { type HfenceCounters, HSTATUS, HState, VS_IRQS } from "./hext/state.ts";
+export { setVirt } from "./hext/trap.ts";
 export type { Image, Section } from "./image.ts";
 export * from "./isa/index.ts";
 export * from "./machine.ts";

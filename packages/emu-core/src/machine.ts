@@ -8,6 +8,7 @@ import { Clint } from "./devices/clint.ts";
 import { SifiveTest } from "./devices/sifive-test.ts";
 import { Uart16550 } from "./devices/uart16550.ts";
 import { DEFAULT_HART, Hart, type HartConfig, type MachineTrapHandler, type StopReason } from "./hart.ts";
+import { hextSnapshot } from "./hext/state.ts";
 import type { Image } from "./image.ts";
 import { measuredRoi, type Roi, type RoiKind, type RoiMark, roiRegions } from "./roi.ts";
 import { diffStats, type StatsSnapshot, trapSnapshot } from "./stats.ts";
@@ -223,9 +224,10 @@ export class Machine {
       },
       cycles: h.mcycle,
       time: h.mtime,
-      traps: trapSnapshot(h.traps),
+      traps: trapSnapshot(h.traps, h.hx !== undefined),
       tlb,
       walk: { ...h.walkCounters },
+      ...(h.hx !== undefined ? { hext: hextSnapshot(h.hx) } : {}),
       extra,
     };
   }
