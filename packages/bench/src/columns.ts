@@ -35,7 +35,7 @@ export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
   status: { meaning: "`ok` or `failed`", unit: "" },
   failure: {
     meaning:
-      "why a cell failed: budget, guest-failed, output-mismatch, reference-mismatch, native-failed, nondeterministic, crash, worker-died",
+      "why a cell failed: budget, guest-failed, output-mismatch, reference-mismatch, no-roi (the guest never completed a region of interest), native-failed, nondeterministic, crash, worker-died",
     unit: "",
   },
   exit_reason: { meaning: "how the guest stopped: exit, budget, wfi, failed", unit: "" },
@@ -43,10 +43,16 @@ export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
   output_equal: { meaning: "the guest's console output equals the native run's", unit: "true/false" },
   output_bytes: { meaning: "size of the guest's console output", unit: "bytes" },
   output_sha256: { meaning: "first 16 hex digits of the SHA-256 of the console output", unit: "" },
-  instructions: {
-    meaning: "guest instructions retired in the counted run",
+  roi_instructions: {
+    meaning:
+      "guest instructions retired in the measured region of interest (the guest's last complete work-begin/work-end marks); every event, counter and cycle column is the region's",
     unit: "instructions",
-    source: "emu-core hart (instructions.total)",
+    source: "emu-core machine: counter snapshots at the ROI marks (instructions.total)",
+  },
+  ops: {
+    meaning: "operations the guest declared at the end of its region (the roi.end mark's register)",
+    unit: "operations",
+    source: "the guest (workload)",
   },
   profile: { meaning: "the cost profile of the modeled columns", unit: "", source: MODELED },
   cycles_total: {
@@ -59,22 +65,37 @@ export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
     unit: "cycles",
     source: MODELED,
   },
-  slowdown: { meaning: "cycles_total / native_cycles_total", unit: "ratio", source: MODELED },
+  slowdown: {
+    meaning: "cycles_total / native_cycles_total (of the regions of interest)",
+    unit: "ratio",
+    source: MODELED,
+  },
+  cycles_per_op: { meaning: "cycles_total / ops", unit: "cycles per operation", source: MODELED },
   wall_mean_ms: {
-    meaning: "mean wall-clock time of one timed run (tinybench)",
+    meaning: "mean wall-clock time of one timed sample of the region (tinybench)",
     unit: "ms",
     source: MEASURED,
   },
-  wall_p50_ms: { meaning: "median wall-clock time of one timed run", unit: "ms", source: MEASURED },
-  wall_p99_ms: { meaning: "99th percentile wall-clock time of one timed run", unit: "ms", source: MEASURED },
+  wall_p50_ms: { meaning: "median wall-clock time of one timed sample", unit: "ms", source: MEASURED },
+  wall_min_ms: { meaning: "fastest timed sample", unit: "ms", source: MEASURED },
+  wall_p99_ms: {
+    meaning: "99th percentile wall-clock time of one timed sample",
+    unit: "ms",
+    source: MEASURED,
+  },
   wall_rme_pct: {
     meaning: "relative margin of error of wall_mean_ms (tinybench, 95%)",
     unit: "%",
     source: MEASURED,
   },
-  wall_samples: { meaning: "timed runs behind the wall_* columns", unit: "runs", source: MEASURED },
+  wall_noisy: {
+    meaning: "wall_rme_pct exceeds 10 %: read the wall-clock columns with care",
+    unit: "true/false",
+    source: MEASURED,
+  },
+  wall_samples: { meaning: "timed samples behind the wall_* columns", unit: "samples", source: MEASURED },
   host_mips: {
-    meaning: "emulation speed: guest instructions / mean seconds / 10^6",
+    meaning: "emulation speed: region instructions / mean seconds / 10^6",
     unit: "MIPS",
     source: MEASURED,
   },
@@ -261,6 +282,24 @@ function classDoc(c: string, what: string, unit: string, source?: string): Colum
   return { meaning: `${what}: ${cls}`, unit, source };
 }
 
+/** The whole-run columns (`run.<key>`): boot to exit, marks ignored. */
+function runDoc(key: string): ColumnDoc {
+  const whole = "of the whole run (boot to exit)";
+  if (key === "instructions")
+    return { meaning: `guest instructions retired ${whole}`, unit: "instructions", source: "emu-core hart" };
+  if (key === "cycles_total") return { meaning: `modeled cycles ${whole}`, unit: "cycles", source: MODELED };
+  if (key === "native_cycles_total")
+    return { meaning: `modeled cycles of the native baseline ${whole}`, unit: "cycles", source: MODELED };
+  if (key === "slowdown")
+    return { meaning: "run.cycles_total / run.native_cycles_total", unit: "ratio", source: MODELED };
+  const dot = key.indexOf(".");
+  const group = key.slice(0, dot);
+  const cls = key.slice(dot + 1);
+  if (group === "events") return classDoc(cls, `events ${whole} by class`, "events");
+  if (group === "native_events") return classDoc(cls, `events of the native baseline ${whole}`, "events");
+  return { meaning: `a figure ${whole}`, unit: "" };
+}
+
 /** The description of any column of a results.csv (`paramDocs`: the workloads' parameter descriptions by name). */
 export function columnDoc(column: string, paramDocs: Readonly<Record<string, string>> = {}): ColumnDoc {
   if (column in FIXED_DOCS) return FIXED_DOCS[column as Fixed];
@@ -293,6 +332,8 @@ export function columnDoc(column: string, paramDocs: Readonly<Record<string, str
       return classDoc(key, "modeled cycles by class", "cycles", MODELED);
     case "counters":
       return counterDoc(key);
+    case "run":
+      return runDoc(key);
     default:
       return { meaning: "a column this dictionary does not know", unit: "" };
   }

@@ -21,9 +21,23 @@ import { stringify } from "csv-stringify/sync";
 import { checkRows, RowsCheckError } from "./check-rows.ts";
 import { columnsMarkdown } from "./columns.ts";
 import { EVENT_CLASSES, type EventCounts, getProfile } from "./cost.ts";
-import { type Cell, expandCells, MACHINE_FIELDS, type MachineSpec, type Suite } from "./suite.ts";
+import {
+  type Cell,
+  type ExcludedCell,
+  expandCells,
+  MACHINE_FIELDS,
+  type MachineSpec,
+  type Suite,
+} from "./suite.ts";
 
 export const RESULTS_FORMAT = "shadowlab-results/1";
+
+/**
+ * Whole-run figures (boot to exit), the `run.` columns: `instructions`,
+ * `cycles_total`, `native_cycles_total`, `slowdown`, and `events.<class>` /
+ * `native_events.<class>` for every event class.
+ */
+export type RunFigures = Record<string, number | null>;
 
 export interface ResultRow {
   suite: string;
@@ -40,15 +54,22 @@ export interface ResultRow {
   output_equal: boolean | null;
   output_bytes: number | null;
   output_sha256: string;
-  instructions: number | null;
+  /** Instructions retired in the measured region of interest (every event, counter and cycle column is the region's). */
+  roi_instructions: number | null;
+  /** The operation count the guest declared at the region's end. */
+  ops: number | null;
   profile: string;
   cycles_total: number | null;
   native_cycles_total: number | null;
   slowdown: number | null;
+  cycles_per_op: number | null;
   wall_mean_ms: number | null;
   wall_p50_ms: number | null;
+  wall_min_ms: number | null;
   wall_p99_ms: number | null;
   wall_rme_pct: number | null;
+  /** The wall-clock mean's relative margin of error exceeds NOISY_RME_PCT. */
+  wall_noisy: boolean | null;
   wall_samples: number | null;
   host_mips: number | null;
   unclassified: string;
@@ -61,9 +82,15 @@ export interface ResultRow {
   native_events: EventCounts;
   cycles: EventCounts;
   counters: Record<string, number>;
+  run: RunFigures;
+  /** Every timed sample in ms, in the order taken (results.json only). */
+  wall_raw_ms: number[];
   error: string;
   output_diff: string;
 }
+
+/** A cell whose wall-clock margin of error is above this (percent of the mean) is flagged noisy. */
+export const NOISY_RME_PCT = 10;
 
 /** The scalar columns, in CSV order (the README documents each). */
 export const FIXED_COLUMNS = [
@@ -81,15 +108,19 @@ export const FIXED_COLUMNS = [
   "output_equal",
   "output_bytes",
   "output_sha256",
-  "instructions",
+  "roi_instructions",
+  "ops",
   "profile",
   "cycles_total",
   "native_cycles_total",
   "slowdown",
+  "cycles_per_op",
   "wall_mean_ms",
   "wall_p50_ms",
+  "wall_min_ms",
   "wall_p99_ms",
   "wall_rme_pct",
+  "wall_noisy",
   "wall_samples",
   "host_mips",
   "unclassified",
@@ -103,7 +134,21 @@ export const MODELED_COLUMNS = [
   "cycles_total",
   "native_cycles_total",
   "slowdown",
+  "cycles_per_op",
   ...EVENT_CLASSES.map((c) => `cycles.${c}`),
+  "run.cycles_total",
+  "run.native_cycles_total",
+  "run.slowdown",
+];
+
+/** The whole-run columns, after the region's. */
+export const RUN_COLUMNS = [
+  "run.instructions",
+  "run.cycles_total",
+  "run.native_cycles_total",
+  "run.slowdown",
+  ...EVENT_CLASSES.map((c) => `run.events.${c}`),
+  ...EVENT_CLASSES.map((c) => `run.native_events.${c}`),
 ];
 
 export const TRAILING_COLUMNS = ["error", "output_diff"] as const;
@@ -123,7 +168,7 @@ export function sortCounterNames(names: Iterable<string>): string[] {
   return [...new Set(names)].sort((a, b) => counterRank(a) - counterRank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The CSV columns for a set of rows: fixed, config, param (sorted), events, native_events, cycles, counters, trailing. */
+/** The CSV columns for a set of rows: fixed, config, param (sorted), events, native_events, cycles, counters, run, trailing. */
 export function columnsOf(rows: readonly ResultRow[]): string[] {
   const params = [...new Set(rows.flatMap((r) => Object.keys(r.param)))].sort();
   const counters = sortCounterNames(rows.flatMap((r) => Object.keys(r.counters)));
@@ -135,6 +180,7 @@ export function columnsOf(rows: readonly ResultRow[]): string[] {
     ...EVENT_CLASSES.map((c) => `native_events.${c}`),
     ...EVENT_CLASSES.map((c) => `cycles.${c}`),
     ...counters.map((c) => `counters.${c}`),
+    ...RUN_COLUMNS,
     ...TRAILING_COLUMNS,
   ];
 }
@@ -189,6 +235,8 @@ export interface Metadata {
   complete: boolean;
   /** The normalized suite these cells come from (so recost and merge need no suite lookup). */
   definition: Suite;
+  /** Cells of the suite left out because the workload refuses the machine (never run, never failed). */
+  excluded?: ExcludedCell[];
   /** What the workloads, strategies and parameters are, for readers of the files alone (the report). */
   descriptions?: Descriptions;
   /** For merged results: where the rows came from. */

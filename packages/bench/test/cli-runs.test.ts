@@ -49,12 +49,14 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
           k.startsWith("counters.") ||
           k.startsWith("events.") ||
           k.startsWith("native_events.") ||
+          k.startsWith("run.") ||
           [
             "status",
             "failure",
             "exit_reason",
             "exit_code",
-            "instructions",
+            "roi_instructions",
+            "ops",
             "output_sha256",
             "output_equal",
           ].includes(k),
@@ -66,8 +68,19 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
 /** Everything but the host's wall-clock measurements and when each row was measured, from the JSON rows. */
 function deterministic(file: ResultsFile) {
   return file.rows.map(
-    ({ wall_mean_ms, wall_p50_ms, wall_p99_ms, wall_rme_pct, wall_samples, host_mips, date, ...rest }) =>
-      rest,
+    ({
+      wall_mean_ms,
+      wall_p50_ms,
+      wall_min_ms,
+      wall_p99_ms,
+      wall_rme_pct,
+      wall_noisy,
+      wall_samples,
+      wall_raw_ms,
+      host_mips,
+      date,
+      ...rest
+    }) => rest,
   );
 }
 
@@ -95,8 +108,10 @@ describe("shadowlab bench run", () => {
     for (const r of reference.rows) {
       expect(r.wall_samples).toBe(1);
       expect(r.host_mips).toBeGreaterThan(0);
-      if (r.strategy === "native") expect(r.slowdown).toBe(1);
+      if (r.strategy === "native" || r.workload === "compute") expect(r.slowdown).toBe(1);
       else expect(r.slowdown).toBeGreaterThan(1);
+      // Boot is outside the region, inside the run.
+      if (r.strategy !== "native") expect(r.run.slowdown).toBeGreaterThan(1);
     }
     const csv = readCsv("ref");
     expect(csv).toHaveLength(12);

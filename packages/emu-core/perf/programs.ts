@@ -79,6 +79,34 @@ function pagedBoot(a: Assembler, dataPages: number): void {
   a.label("user");
 }
 
+/**
+ * The mixed loop: mul, a load and a store into a 1 KiB array (256 words), xor
+ * and shift, like the held-out loop of issue 14. `base` is the array's address.
+ */
+function mixedLoop(a: Assembler, base: number): void {
+  a.li("s0", base).li("a0", 0).li("a1", 12345).li("a2", 0);
+  a.label("mixed");
+  a.andi("t0", "a2", 0x3fc).add("t0", "t0", "s0");
+  a.lw("t1", 0, "t0").mul("t2", "t1", "a1").xor("a0", "a0", "t2").srli("t3", "a0", 7);
+  a.add("t3", "t3", "a2").sw("t3", 0, "t0").addi("a2", "a2", 4).j("mixed");
+}
+
+/** Mixed ALU/mul/load/store loop in M-mode, no translation. */
+export function mixedMachineMode(): Image {
+  const a = new Assembler({ text: RAM });
+  a.label("_start");
+  mixedLoop(a, RAM + 0x20_0000);
+  return a.assemble();
+}
+
+/** The same mixed loop in U-mode with Sv32 on: fetches, loads and stores all count as TLB lookups. */
+export function mixedUserPaged(): Image {
+  const a = new Assembler({ text: RAM });
+  pagedBoot(a, 1);
+  mixedLoop(a, USER_DATA);
+  return a.assemble();
+}
+
 /** Compute loop in U-mode with Sv32 on: every fetch goes through the TLB. */
 export function computeUserPaged(): Image {
   const a = new Assembler({ text: RAM });
@@ -100,5 +128,19 @@ export function memoryTouchPaged(pages: number): Image {
   a.lw("a2", 0, "a0").add("a3", "a3", "a2").sw("a3", 4, "a0");
   a.li("t0", 4096).add("a0", "a0", "t0").addi("a1", "a1", -1).bnez("a1", "touch");
   a.j("outer");
+  return a.assemble();
+}
+
+/** One word stored into each of `pages` consecutive RAM pages from 1 MiB in, then WFI (nothing enabled: the run ends). */
+export function writePages(pages: number): Image {
+  const a = new Assembler({ text: RAM });
+  a.label("_start");
+  a.li("t0", RAM + 0x10_0000)
+    .li("t1", pages)
+    .li("t2", 4096);
+  a.label("loop");
+  a.sw("t1", 0, "t0").add("t0", "t0", "t2").addi("t1", "t1", -1).bnez("t1", "loop");
+  a.wfi();
+  a.label("spin").j("spin");
   return a.assemble();
 }

@@ -7,7 +7,7 @@
  * it is restored, and restore copies back only the pages written since,
  * the same number whatever the machine's RAM size.
  */
-import { Machine, type StatsSnapshot } from "@shadowlab/emu-core";
+import { Machine, type RoiKind, type StatsSnapshot } from "@shadowlab/emu-core";
 import { getWorkload } from "@shadowlab/workloads";
 import { describe, expect, it } from "vitest";
 import { Hypervisor } from "../src/monitor.ts";
@@ -40,8 +40,8 @@ interface Observed {
 /** A machine running one guest natively or under a strategy, run in steps. */
 interface Rig {
   machine: Machine;
-  /** Run up to `max` more instructions; the guest's state afterwards. */
-  run(max: number): string;
+  /** Run up to `max` more instructions (or to the next ROI mark of that kind); the guest's state afterwards. */
+  run(max: number, stopAtMark?: RoiKind): string;
   output(): string;
 }
 
@@ -49,13 +49,17 @@ function rig(mode: string, image: ReturnType<typeof build>, machineRam: number):
   if (mode === NATIVE) {
     const m = new Machine({ ramSize: GUEST_RAM });
     m.load(image);
-    return { machine: m, run: (max) => m.run({ maxInstructions: max }).reason, output: () => m.output };
+    return {
+      machine: m,
+      run: (max, stopAtMark) => m.run({ maxInstructions: max, stopAtMark }).reason,
+      output: () => m.output,
+    };
   }
   const hv = new Hypervisor({ machine: { ramSize: machineRam }, guestRamSize: GUEST_RAM });
   hv.addGuest(image, mode);
   return {
     machine: hv.machine,
-    run: (max) => hv.run({ maxInstructions: max }).guests[0].state,
+    run: (max, stopAtMark) => hv.run({ maxInstructions: max, stopAtMark }).guests[0].state,
     output: () => hv.guests[0].output,
   };
 }
@@ -146,5 +150,40 @@ describe("a paging strategy must say how it is checkpointed", () => {
       dispose() {},
     };
     expect(incomplete.name).toBe("incomplete");
+  });
+});
+
+describe.each(MODES)("a checkpoint at the ROI begin under %s", (mode) => {
+  it("each restored sample measures the region the fresh run measures", () => {
+    const image = build(CASES[0]);
+    const roiOf = (r: Rig) => r.machine.roi()?.stats;
+    const fresh = rig(mode, image, 2 * GUEST_RAM);
+    fresh.run(BUDGET);
+    const measured = roiOf(fresh);
+    expect(measured?.instructions.total).toBeGreaterThan(0);
+
+    const r = rig(mode, image, 2 * GUEST_RAM);
+    const begins = (n: number) => {
+      for (let i = 0; i < n; i++) r.run(BUDGET, "begin");
+    };
+    // The measured region is the last one: start from the last begin mark the fresh run retired.
+    begins(fresh.machine.roiMarks.filter((m) => m.kind === "begin").length);
+    const cp = r.machine.checkpoint();
+    for (let sample = 0; sample < 3; sample++) {
+      r.run(BUDGET, "end");
+      expect(roiOf(r)).toEqual(measured);
+      r.machine.restore(cp);
+    }
+  });
+});
+
+describe("a checkpoint belongs to its machine", () => {
+  it("a native checkpoint is refused by a hypervisor's machine of another size, naming the field", () => {
+    const image = build(CASES[0]);
+    const native = rig(NATIVE, image, GUEST_RAM);
+    native.run(10_000);
+    const cp = native.machine.checkpoint();
+    const hv = rig("shadow-ondemand", image, 2 * GUEST_RAM);
+    expect(() => hv.machine.restore(cp)).toThrow(/ramSize=16777216, this machine ramSize=33554432/);
   });
 });

@@ -234,13 +234,20 @@ export interface NanoPoint {
   strategy: string;
   machine: string;
   cyclesPerOp: number;
-  /** How it was computed: "difference" of two iteration counts, or "total / iterations" (boot included). */
-  method: "difference" | "total";
+  /**
+   * How it was computed: "roi", the region of interest's cycles over the
+   * operations the guest declared there; else "difference" of two iteration
+   * counts, or "total / iterations" (boot included) for results without a region.
+   */
+  method: "roi" | "difference" | "total";
+  /** The operations (roi) or the iteration counts it came from. */
   iterations: string;
 }
 
 /**
- * Cycles per operation for each nanobenchmark, strategy and machine:
+ * Cycles per operation for each nanobenchmark, strategy and machine: from
+ * the region of interest (its cycles over the operations the guest declared)
+ * when the results have one; for older results,
  * (cycles(n2) - cycles(n1)) / (n2 - n1) over the smallest and largest
  * iteration counts when the suite has two, which cancels boot and exit;
  * otherwise cycles / iterations, which includes them (and says so).
@@ -250,9 +257,33 @@ export function nanoPoints(results: Results, label: Labeler): NanoPoint[] {
     string,
     { variant: string; strategy: string; machine: string; runs: [number, number][] }
   >();
+  const points: NanoPoint[] = [];
+  const fromRoi = new Set<string>();
+  for (const r of results.rows) {
+    if (r.workload !== NANO_WORKLOAD || !r.ok || r.cyclesPerOp === null || !r.ops) continue;
+    const variant = String(r.param.variant ?? r.params);
+    const machine = label.machine(r);
+    const key = `${variant}\u0000${r.strategy}\u0000${machine}`;
+    // Several iteration counts give several regions of the same operation: the largest one averages most.
+    const prev = points.findIndex((p) => `${p.variant}\u0000${p.strategy}\u0000${p.machine}` === key);
+    if (prev >= 0 && Number(points[prev].iterations) >= r.ops) continue;
+    const point: NanoPoint = {
+      variant,
+      aa: NANO_AA_NAMES[variant] ?? variant,
+      strategy: r.strategy,
+      machine,
+      cyclesPerOp: r.cyclesPerOp,
+      method: "roi",
+      iterations: String(r.ops),
+    };
+    if (prev >= 0) points[prev] = point;
+    else points.push(point);
+    fromRoi.add(key);
+  }
   for (const r of results.rows) {
     if (r.workload !== NANO_WORKLOAD || !r.ok || r.cyclesTotal === null) continue;
     const variant = String(r.param.variant ?? r.params);
+    if (fromRoi.has(`${variant}\u0000${r.strategy}\u0000${label.machine(r)}`)) continue;
     const iterations = r.param.iterations;
     if (typeof iterations !== "number" || iterations <= 0) continue;
     const machine = label.machine(r);
@@ -261,7 +292,6 @@ export function nanoPoints(results: Results, label: Labeler): NanoPoint[] {
     groups.set(key, g);
     g.runs.push([iterations, r.cyclesTotal]);
   }
-  const points: NanoPoint[] = [];
   for (const g of groups.values()) {
     g.runs.sort((a, b) => a[0] - b[0]);
     const [n1, c1] = g.runs[0];

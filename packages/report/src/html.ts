@@ -224,6 +224,14 @@ function nanoSection(results: Results): string {
 <table class="sortable" id="nano"><thead>${head}</thead><tbody>${body}</tbody></table></section>`;
 }
 
+/** Says which cells' wall-clock figures the bench flagged as noisy, if any. */
+function noisyNote(results: Results): string {
+  const noisy = results.rows.filter((r) => r.wall.noisy);
+  if (noisy.length === 0) return "";
+  const list = noisy.map((r) => `${esc(r.workload)} ${esc(r.params)} ${esc(r.strategy)}`).join("; ");
+  return `\n<p class="how"><span class="badge">noisy</span> ${noisy.length} cell${noisy.length === 1 ? "" : "s"} with a wall-clock margin of error above 10 % of the mean: ${list}.</p>`;
+}
+
 function cellsTable(results: Results): string {
   const label = labeler(results);
   const machineVaries = new Set(results.rows.map((r) => label.machine(r))).size > 1;
@@ -237,11 +245,14 @@ function cellsTable(results: Results): string {
     "slowdown (×)",
     "modeled cycles",
     "guest instructions",
+    "operations",
+    "cycles / op",
     "exits",
     "exits / 1k instr.",
     "TLB miss rate",
     "wall mean (ms)",
     "wall p50 (ms)",
+    "wall min (ms)",
     "wall p99 (ms)",
     "rme (%)",
     "samples",
@@ -274,13 +285,20 @@ function cellsTable(results: Results): string {
       td(fmt.num(r.slowdown, 3), r.slowdown, "num"),
       td(fmt.int(r.cyclesTotal), r.cyclesTotal, "num"),
       td(fmt.int(instr), instr, "num"),
+      td(fmt.int(r.ops), r.ops, "num"),
+      td(fmt.num(r.cyclesPerOp, 1), r.cyclesPerOp, "num"),
       `<td class="num" data-sort="${exits}" title="${esc(reasons)}">${fmt.int(exits)}</td>`,
       td(fmt.num(perK, 3), perK, "num"),
       td(fmt.pct(miss), miss, "num"),
       td(fmt.num(r.wall.meanMs, 3), r.wall.meanMs, "num"),
       td(fmt.num(r.wall.p50Ms, 3), r.wall.p50Ms, "num"),
+      td(fmt.num(r.wall.minMs, 3), r.wall.minMs, "num"),
       td(fmt.num(r.wall.p99Ms, 3), r.wall.p99Ms, "num"),
-      td(fmt.num(r.wall.rmePct, 2), r.wall.rmePct, "num"),
+      td(
+        `${fmt.num(r.wall.rmePct, 2)}${r.wall.noisy ? ' <span class="badge" title="margin of error above 10 % of the mean">noisy</span>' : ""}`,
+        r.wall.rmePct,
+        "num",
+      ),
       td(fmt.int(r.wall.samples), r.wall.samples, "num"),
       td(fmt.num(r.hostMips, 2), r.hostMips, "num"),
       td(
@@ -290,7 +308,7 @@ function cellsTable(results: Results): string {
     ].join("")}</tr>`;
   };
   return `<section id="cells"><h2>Every cell</h2>
-<p class="how">One row per cell (workload × parameters × machine × strategy). Click a column header to sort by it, again to reverse; failed cells are shaded. Hover the exits for their reasons. Wall-clock columns are tinybench statistics of the host (they vary between machines); every other number is deterministic.</p>
+<p class="how">One row per cell (workload × parameters × machine × strategy). Counters, cycles, slowdown and operations are those of the guest's measured region of interest (boot and warm-up left out; the whole run's figures are the <code>run.</code> columns of the results). Click a column header to sort by it, again to reverse; failed cells are shaded. Hover the exits for their reasons. Wall-clock columns are tinybench statistics of the host (they vary between machines), each sample the region alone; a cell whose margin of error exceeds 10 % of its mean is marked noisy. Every other number is deterministic.</p>${noisyNote(results)}
 <div class="scroll"><table class="sortable" id="cells-table"><thead><tr>${cols.map((c) => `<th scope="col">${esc(c)}</th>`).join("")}</tr></thead>
 <tbody>
 ${results.rows.map(row).join("\n")}

@@ -239,7 +239,7 @@ export function slowdownChart(results: Results, label: Labeler): Chart | undefin
       ...base(
         "Slowdown over native, per workload and strategy",
         [
-          `modeled cycles ÷ native modeled cycles; ${profileNote(results)}${log ? "; log scale" : ""}`,
+          `modeled cycles ÷ native modeled cycles${regionNote(results)}; ${profileNote(results)}${log ? "; log scale" : ""}`,
           failedNote(rows),
         ],
         values,
@@ -324,7 +324,7 @@ export function cyclesChart(results: Results, label: Labeler): Chart | undefined
       ...base(
         "Where the cycles go: modeled cycles by event class",
         [
-          `per workload and strategy, in units of the native run's total cycles; ${profileNote(results)}`,
+          `per workload and strategy, in units of the native run's total cycles${regionNote(results)}; ${profileNote(results)}`,
           failedNote(rows),
         ],
         values,
@@ -596,6 +596,13 @@ export function hostMipsChart(results: Results, label: Labeler): Chart | undefin
   };
 }
 
+/** Says that the figures are the guests' regions of interest, when the results have them. */
+function regionNote(results: Results): string {
+  return results.rows.some((r) => r.ops !== null)
+    ? ", of each run's region of interest (boot and warm-up left out)"
+    : "";
+}
+
 export function nanoChart(results: Results, label: Labeler): Chart | undefined {
   const points = nanoPoints(results, label);
   if (points.length === 0) return undefined;
@@ -611,9 +618,11 @@ export function nanoChart(results: Results, label: Labeler): Chart | undefined {
       machine: p.machine || "default machine",
       cycles: round(p.cyclesPerOp),
       method:
-        p.method === "difference"
-          ? `difference of ${p.iterations} iterations`
-          : `total ÷ ${p.iterations} iterations`,
+        p.method === "roi"
+          ? `region of interest ÷ ${p.iterations} operations`
+          : p.method === "difference"
+            ? `difference of ${p.iterations} iterations`
+            : `total ÷ ${p.iterations} iterations`,
     }));
   const positive = values.map((v) => v.cycles).filter((c) => c > 0);
   const floor10 = 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(...positive))));
@@ -677,9 +686,11 @@ export function nanoChart(results: Results, label: Labeler): Chart | undefined {
       "Nanobenchmarks: cycles per operation, each strategy beside native",
       [
         `in the layout of Adams & Agesen's nanobenchmark figure (ASPLOS 2006); ${profileNote(results)}`,
-        total
-          ? "one iteration count only: cycles ÷ iterations, boot and exit included (the nano suite's two counts cancel them)"
-          : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1): boot and exit cancel",
+        points.every((p) => p.method === "roi")
+          ? "cycles of each run's region of interest ÷ the operations it declared: boot, warm-up and exit left out"
+          : total
+            ? "one iteration count only: cycles ÷ iterations, boot and exit included (the nano suite's two counts cancel them)"
+            : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1): boot and exit cancel",
       ],
       values,
     ),
@@ -727,9 +738,11 @@ export function nanoTable(
   rows.sort(
     (a, b) => NANO_ORDER.indexOf(a.benchmark.split(" ")[0]) - NANO_ORDER.indexOf(b.benchmark.split(" ")[0]),
   );
-  const method = points.some((p) => p.method === "total")
-    ? "cycles ÷ iterations (one iteration count: boot and exit included)"
-    : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1)";
+  const method = points.every((p) => p.method === "roi")
+    ? "region-of-interest cycles ÷ declared operations"
+    : points.some((p) => p.method === "total")
+      ? "cycles ÷ iterations (one iteration count: boot and exit included)"
+      : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1)";
   return { columns, rows, method };
 }
 

@@ -73,6 +73,7 @@ static void fail(const char *what, long err) {
   put(" ");
   put_dec((u32)-err);
   put("\n");
+  sys_drain(1);
   sys_poweroff();
   sys_exit(1);
 }
@@ -326,6 +327,8 @@ void start_c(ulong *sp) {
     i = j;
   }
   put("init: done\n");
+  /* The console is polled from a timer (the UART has no interrupt line): let it drain. */
+  sys_drain(1);
   sys_poweroff();
   sys_exit(0);
 }

@@ -11,6 +11,7 @@ typedef unsigned int u32;
 typedef int s32;
 typedef unsigned long ulong;
 
+#define SYS_ioctl 29
 #define SYS_close 57
 #define SYS_pipe2 59
 #define SYS_read 63
@@ -85,6 +86,9 @@ static inline void *sys_mmap(ulong len, int prot) {
 }
 static inline long sys_munmap(void *p, ulong len) { return syscall2(SYS_munmap, p, len); }
 static inline long sys_mprotect(void *p, ulong len, int prot) { return syscall3(SYS_mprotect, p, len, prot); }
+/* tcdrain: TCSBRK with a non-zero argument only waits until the output has been sent. */
+#define TCSBRK 0x5409
+static inline long sys_drain(int fd) { return syscall3(SYS_ioctl, fd, TCSBRK, 1); }
 static inline long sys_poweroff(void) {
   return syscall4(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF, 0);
 }

@@ -3,7 +3,7 @@
  * repository (`npm run linux:build`, packages/workloads/linux/build.ts) into
  * a cache directory named by a hash of every input: the kernel source
  * package, the cross compiler, the config fragment, the /init sources and the
- * build script. Tests and the bench find it here and skip, saying why, when
+ * build script (linux/build.ts, linux/tiny-rv32.config, linux/init/). Tests and the bench find it here and skip, saying why, when
  * it is absent.
  */
 import { execFileSync } from "node:child_process";
@@ -86,9 +86,12 @@ export function linuxInputs(): LinuxInputs | { missing: string } {
     return { missing: `${CROSS_COMPILE}gcc is not installed (apt-get install gcc-riscv64-linux-gnu)` };
   const config = readFileSync(join(LINUX_INPUTS_DIR, "tiny-rv32.config"), "utf8");
   const kernelHash = hashOf([sourceVersion, compiler, config, KERNEL_BUILD_REVISION]);
-  const sources = filesUnder(LINUX_INPUTS_DIR).map(
-    (p) => `${p.slice(LINUX_INPUTS_DIR.length)}\n${readFileSync(p, "utf8")}`,
-  );
+  const inputs = [
+    "build.ts",
+    "tiny-rv32.config",
+    ...filesUnder(join(LINUX_INPUTS_DIR, "init")).map((p) => p.slice(LINUX_INPUTS_DIR.length + 1)),
+  ];
+  const sources = inputs.map((p) => `${p}\n${readFileSync(join(LINUX_INPUTS_DIR, p), "utf8")}`);
   const fullHash = hashOf([kernelHash, ...sources]);
   return { sourceVersion, compiler, kernelHash, fullHash };
 }
@@ -139,4 +142,12 @@ export function findLinuxImage(): LinuxImage | { missing: string } {
   if (!existsSync(image))
     return { missing: `no Linux image at ${image}: run \`npm run linux:build\` (about 11 minutes cold)` };
   return { dir, image, vmlinux: join(dir, "vmlinux"), initramfs: join(dir, "initramfs.cpio") };
+}
+
+/** The OpenSBI commit the cross-check builds (`npm run opensbi:build`). */
+export const OPENSBI_COMMIT = "4e79fd7d";
+
+/** Where `npm run opensbi:build` leaves fw_jump.bin ($SHADOWLAB_OPENSBI overrides). */
+export function openSbiFwJump(): string {
+  return process.env.SHADOWLAB_OPENSBI ?? join(cacheRoot(), "opensbi", "fw_jump.bin");
 }
