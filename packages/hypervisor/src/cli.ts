@@ -18,7 +18,8 @@ import {
 } from "@shadowlab/emu-core";
 import { type Command, InvalidArgumentError } from "commander";
 import { DEFAULT_HYPERVISOR, Hypervisor } from "./monitor.ts";
-import { strategyNames } from "./paging/registry.ts";
+import { modesOf, strategyNames } from "./paging/registry.ts";
+import { EXECUTION_MODES, type ExecutionMode } from "./paging/strategy.ts";
 
 export interface HvIo {
   out(text: string): void;
@@ -32,6 +33,7 @@ const processIo: HvIo = {
 
 interface RunFlags {
   strategy: string;
+  mode: string;
   json?: string;
   maxInstructions?: number;
   guestRamMib: number;
@@ -64,12 +66,19 @@ export function counterTable(stats: StatsSnapshot): string {
 }
 
 function runCommand(path: string, flags: RunFlags, io: HvIo): number {
-  const names = strategyNames();
+  if (!(EXECUTION_MODES as readonly string[]).includes(flags.mode))
+    throw new UsageError(`--mode must be one of: ${EXECUTION_MODES.join(", ")} (got "${flags.mode}")`);
+  const mode = flags.mode as ExecutionMode;
+  const names = strategyNames("any");
   if (flags.strategy !== "native" && !names.includes(flags.strategy)) {
     throw new UsageError(
       `--strategy must be native or one of: ${names.join(", ")} (got "${flags.strategy}")`,
     );
   }
+  if (flags.strategy !== "native" && !strategyNames(mode).includes(flags.strategy))
+    throw new UsageError(
+      `--strategy ${flags.strategy} does not run in --mode ${mode} (it runs in: ${modesOf(flags.strategy).join(", ")})`,
+    );
   const config = machineConfig(flags as never);
   const image = loadImage(path);
   let stats: StatsSnapshot;
@@ -93,6 +102,7 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
     const hv = new Hypervisor({
       machine: { ...config, ramSize: Math.max(config.ramSize ?? 0, guestRam * 2 + 64 * 2 ** 20) },
       guestRamSize: guestRam,
+      mode,
       ...(flags.shadowBudgetPages ? { shadowBudgetPages: flags.shadowBudgetPages } : {}),
     });
     hv.addGuest(image, flags.strategy, path);
@@ -111,11 +121,12 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
             ? 1
             : EXIT_BUDGET;
   }
-  io.err(`\n${flags.strategy}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
+  const label = flags.strategy === "native" ? "native" : `${flags.strategy} (${mode} mode)`;
+  io.err(`\n${label}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
   if (flags.json)
     writeFileSync(
       flags.json,
-      `${JSON.stringify({ strategy: flags.strategy, reason, code, ...stats }, null, 2)}\n`,
+      `${JSON.stringify({ strategy: flags.strategy, mode: flags.strategy === "native" ? "native" : mode, reason, code, ...stats }, null, 2)}\n`,
     );
   return code;
 }
@@ -127,7 +138,12 @@ export function hvCommands(parent: Command, io: HvIo, done: (code: number) => vo
       .command("run")
       .description("run a guest image under the hypervisor (or natively with --strategy native)")
       .argument("<image.elf>", "a guest image with a supervisor_entry symbol")
-      .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
+      .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames("any").join(", ")}`)
+      .option(
+        "--mode <mode>",
+        `how the guest kernel runs: trap (U-mode, trap-and-emulate) or hw (VS-mode, H extension)`,
+        "trap",
+      )
       .option("--json <file>", "write the counters as JSON")
       .option("--max-instructions <n>", "stop after this many instructions", positive("--max-instructions"))
       .option(

@@ -8,10 +8,11 @@
 import type { Access } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import type { FaultOutcome, PagingStrategy } from "./strategy.ts";
+import { type Fault, type FaultOutcome, type PagingStrategy, SHADOW_MODES, shadowFault } from "./strategy.ts";
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
+  readonly modes = SHADOW_MODES;
   private readonly views = new Map<number, ShadowTable>();
 
   constructor(private readonly core: ShadowCore) {}
@@ -69,6 +70,10 @@ export class ShadowOnDemand implements PagingStrategy {
 
   onPageFault(va: number, access: Access): FaultOutcome {
     return this.core.fill(this.table(), va, access);
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   dispose(): void {

@@ -22,8 +22,57 @@ export const FAULT = {
 } as const;
 export type FaultOutcome = (typeof FAULT)[keyof typeof FAULT];
 
-export interface PagingStrategy {
+/** How the guest kernel runs: `trap` in U-mode with every privileged act emulated; `hw` in VS-mode (H extension). */
+export type ExecutionMode = "trap" | "hw";
+export const EXECUTION_MODES: readonly ExecutionMode[] = ["trap", "hw"];
+
+/** A fault that reached the hypervisor, by translation stage. */
+export interface Fault {
+  /**
+   * `shadow`: a page fault on the shadow the hypervisor built (the guest-virtual address is known);
+   * `guest-physical`: a G-stage (guest-page) fault of two-stage translation (both addresses known).
+   */
+  readonly stage: "shadow" | "guest-physical";
+  readonly access: Access;
+  /** Guest-virtual address of the access. */
+  readonly gva: number;
+  /** Guest-physical address (guest-physical faults only; -1 otherwise). */
+  readonly gpa: number;
+}
+
+/**
+ * The base of every memory virtualizer: its name, the execution modes it can
+ * run in, and its fault hook. Shadow strategies (PagingStrategy) and the
+ * nested strategy (NestedStrategy) build on it.
+ */
+export interface MemoryVirtualizer {
   readonly name: string;
+  /** The execution modes it supports (nested needs the hardware G-stage, so hw only). */
+  readonly modes: readonly ExecutionMode[];
+  /** A fault reached the hypervisor. */
+  onFault(fault: Fault): FaultOutcome;
+  dispose(): void;
+}
+
+/** Shadow strategies run in both modes: in hw mode the shadow root goes in vsatp with hgatp Bare. */
+export const SHADOW_MODES: readonly ExecutionMode[] = EXECUTION_MODES;
+
+/**
+ * Nested paging: the guest owns vsatp and its tables; the hypervisor keeps a
+ * G-stage table (guest-physical -> machine) filled on guest-page faults.
+ */
+export interface NestedStrategy extends MemoryVirtualizer {
+  readonly kind: "nested";
+  /** hgatp value to run the guest with (Sv32x4 root and VMID). */
+  hgatp(): number;
+}
+
+export function isNested(v: MemoryVirtualizer): v is NestedStrategy {
+  return (v as Partial<NestedStrategy>).kind === "nested";
+}
+
+/** A shadow paging strategy: the hypervisor's own table stands in for the guest's. */
+export interface PagingStrategy extends MemoryVirtualizer {
   /** Machine page-table root (PPN) to run the guest with in its current satp and view. */
   root(): number;
   /** Machine ASID that root runs under. */
@@ -40,4 +89,9 @@ export interface PagingStrategy {
   dispose(): void;
 }
 
-export type StrategyFactory = (core: ShadowCore) => PagingStrategy;
+export type StrategyFactory = (core: ShadowCore) => PagingStrategy | NestedStrategy;
+
+/** The fault hook of a shadow strategy: every fault is a shadow page fault at a guest-virtual address. */
+export function shadowFault(s: PagingStrategy, fault: Fault): FaultOutcome {
+  return s.onPageFault(fault.gva, fault.access);
+}
