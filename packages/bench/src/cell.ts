@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { type Image, Machine, type MachineConfig, type StatsSnapshot } from "@shadowlab/emu-core";
-import { Hypervisor } from "@shadowlab/hypervisor";
+import { type ExecutionMode, Hypervisor } from "@shadowlab/hypervisor";
 import { getWorkload, type Params } from "@shadowlab/workloads";
 import { Bench } from "tinybench";
 import { classify, flattenStats, getProfile, modelCycles, zeroEvents } from "./cost.ts";
@@ -64,7 +64,14 @@ function pretouch(ram: Uint8Array): void {
   for (let p = 0; p < ram.length; p += 4096) ram[p] |= 0;
 }
 
-function prepare(image: Image, m: MachineSpec, strategy: string, budget: number, touch = false): Prepared {
+function prepare(
+  image: Image,
+  m: MachineSpec,
+  strategy: string,
+  budget: number,
+  touch = false,
+  mode: ExecutionMode = "trap",
+): Prepared {
   const config = machineConfig(m);
   if (strategy === NATIVE) {
     const machine = new Machine(config);
@@ -88,6 +95,7 @@ function prepare(image: Image, m: MachineSpec, strategy: string, budget: number,
   const hv = new Hypervisor({
     machine: { ...config, ramSize: guestRam + HV_HEADROOM },
     guestRamSize: guestRam,
+    mode,
   });
   if (touch) pretouch(hv.machine.hart.ram);
   hv.addGuest(image, strategy);
@@ -107,6 +115,9 @@ function prepare(image: Image, m: MachineSpec, strategy: string, budget: number,
   };
 }
 
+/** The hypervisor's execution mode of a cell (native cells never reach the hypervisor). */
+const hvMode = (cell: Cell): ExecutionMode => (cell.mode === "native" ? "trap" : cell.mode);
+
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
 interface WallStats {
@@ -121,6 +132,7 @@ async function measure(
   image: Image,
   m: MachineSpec,
   strategy: string,
+  mode: ExecutionMode,
   job: GroupJob,
   instructions: number,
 ): Promise<WallStats> {
@@ -139,7 +151,7 @@ async function measure(
   bench.add(
     "run",
     () => {
-      const run = next ?? prepare(image, m, strategy, maxInstructions, true);
+      const run = next ?? prepare(image, m, strategy, maxInstructions, true, mode);
       next = undefined;
       const t0 = performance.now();
       const r = run();
@@ -152,7 +164,7 @@ async function measure(
       // Build the next machine before the sample, outside the timed window.
       beforeEach() {
         next = undefined;
-        next = prepare(image, m, strategy, maxInstructions, true);
+        next = prepare(image, m, strategy, maxInstructions, true, mode);
       },
     },
   );
@@ -174,6 +186,7 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     cell: cell.id,
     workload: cell.workload,
     strategy: cell.strategy,
+    mode: cell.mode,
     params: paramsKey(cell.params),
     machine: machineKey(cell.machine),
     status: "failed",
@@ -276,7 +289,10 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
     const row = emptyRow(cell, job.suite);
     row.native_events = nativeEvents;
     try {
-      const o = cell.strategy === NATIVE ? native : prepare(image, cell.machine, cell.strategy, budget)();
+      const o =
+        cell.strategy === NATIVE
+          ? native
+          : prepare(image, cell.machine, cell.strategy, budget, false, hvMode(cell))();
       const counters = flattenStats(o.stats);
       const { events, unclassified } = classify(counters);
       Object.assign(row, {
@@ -306,7 +322,7 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
         row.failure = "native-failed";
         row.error = `the native baseline failed: ${nativeProblem}`;
       } else {
-        const wall = await measure(image, cell.machine, cell.strategy, job, o.instructions);
+        const wall = await measure(image, cell.machine, cell.strategy, hvMode(cell), job, o.instructions);
         Object.assign(row, {
           status: "ok",
           wall_mean_ms: wall.mean,
