@@ -30,8 +30,8 @@ function rowProblem(row: unknown): string | undefined {
     for (const [k, v] of Object.entries(obj))
       if (typeof v !== "number") return `"${g}.${k}" is ${describe(v)}, not a number`;
   }
-  if (r.status === "ok" && typeof r.instructions !== "number")
-    return `an ok row without "instructions" (got ${describe(r.instructions)})`;
+  if (r.status === "ok" && typeof r.roi_instructions !== "number")
+    return `an ok row without "roi_instructions" (got ${describe(r.roi_instructions)})`;
   return undefined;
 }
 

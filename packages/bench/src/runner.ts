@@ -13,7 +13,9 @@ import { getProfile } from "./cost.ts";
 import { type Lock, LockHeldError, lockResults } from "./lock.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import {
+  commitLabel,
   definitionCells,
+  describeSuite,
   hostInfo,
   type Metadata,
   profileMetadata,
@@ -23,8 +25,8 @@ import {
   readResults,
   tally,
 } from "./results.ts";
-import { applyFilter, applyShard, parseFilter, parseShard } from "./select.ts";
-import { type Cell, expandCells, type Suite, suiteHash } from "./suite.ts";
+import { applyFilter, applyShard, parseFilter, parseShard, SelectionError } from "./select.ts";
+import { type Cell, type ExcludedCell, expandSuite, type Suite, suiteHash } from "./suite.ts";
 import { holdAfterSavedCells } from "./test-hold.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
@@ -71,12 +73,23 @@ export function selectCells(
   suite: Suite,
   filter?: string,
   shard?: string,
-): { all: Cell[]; selected: Cell[] } {
-  const all = expandCells(suite);
+): { all: Cell[]; selected: Cell[]; excluded: ExcludedCell[] } {
+  const { cells: all, excluded } = expandSuite(suite);
   let selected = all;
-  if (filter) selected = applyFilter(selected, parseFilter(filter));
+  if (filter) {
+    selected = applyFilter(selected, parseFilter(filter));
+    if (selected.length === 0)
+      throw new SelectionError(`--filter "${filter}" selects no cell of suite "${suite.name}"`);
+  }
   if (shard) selected = applyShard(selected, parseShard(shard));
-  return { all, selected };
+  return { all, selected, excluded };
+}
+
+/** One line per reason: how many cells the suite leaves out, and why. */
+export function describeExcluded(excluded: readonly ExcludedCell[]): string[] {
+  const byReason = new Map<string, number>();
+  for (const e of excluded) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+  return [...byReason].map(([reason, n]) => `left out ${n} cell${n === 1 ? "" : "s"}: ${reason}`);
 }
 
 const WORKER_ENTRY = new URL("./worker.mjs", import.meta.url);
@@ -150,7 +163,8 @@ async function runLocked(opts: RunOptions): Promise<RunSummary> {
   const log = opts.log ?? ((t: string) => process.stderr.write(t));
   const suite = opts.profile ? { ...opts.suite, profile: getProfile(opts.profile).name } : opts.suite;
   const dir = resolve(opts.out ?? defaultOutDir(suite.name, opts.shard));
-  const { all, selected } = selectCells(suite, opts.filter, opts.shard);
+  const { all, selected, excluded } = selectCells(suite, opts.filter, opts.shard);
+  for (const line of describeExcluded(excluded)) log(`suite ${suite.name}: ${line}\n`);
   const hash = suiteHash(suite);
   const ids = new Set(all.map((c) => c.id));
   const rel = opts.out ?? defaultOutDir(suite.name, opts.shard);
@@ -194,6 +208,8 @@ async function runLocked(opts: RunOptions): Promise<RunSummary> {
     cells: { suite: all.length, selected: selected.length, done: 0, failed: 0 },
     complete: false,
     definition: suite,
+    excluded,
+    descriptions: describeSuite(suite),
   };
 
   if (stored && todo.length === 0 && opts.again) {
@@ -263,7 +279,9 @@ async function runLocked(opts: RunOptions): Promise<RunSummary> {
   };
 
   let ran = 0;
-  const record = (row: ResultRow) => {
+  const commit = commitLabel(metadata);
+  const record = (measured: ResultRow) => {
+    const row = { ...measured, commit, date: new Date().toISOString() };
     store.put(row);
     store.save(selected);
     ran++;
@@ -360,7 +378,12 @@ export function recostResults(dir: string, profile: string, out?: string): { row
     const def = file.metadata.definition;
     const store = new ResultStore(
       outDir,
-      { ...file.metadata, ...profileMetadata(p.name), definition: { ...def, profile: p.name } },
+      {
+        ...file.metadata,
+        ...profileMetadata(p.name),
+        definition: { ...def, profile: p.name },
+        descriptions: file.metadata.descriptions ?? describeSuite(def),
+      },
       rows,
     );
     store.save(selectedOf(file.metadata));
@@ -425,6 +448,7 @@ export function mergeResults(
     ...first,
     ...profileMetadata(prof),
     definition: { ...first.definition, profile: prof },
+    descriptions: first.descriptions ?? describeSuite(first.definition),
     selection: { filter: "", shard: "" },
     jobs: 0,
     sources: files.map(({ dir, file }) => ({

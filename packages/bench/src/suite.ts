@@ -7,7 +7,7 @@
  * anything runs.
  */
 import { createHash } from "node:crypto";
-import { validateTlbConfig } from "@shadowlab/emu-core";
+import { DEFAULT_HART, validateTlbConfig } from "@shadowlab/emu-core";
 import { EXECUTION_MODES, type ExecutionMode, modesOf, strategyNames } from "@shadowlab/hypervisor";
 import { allowedRange, describeParams, findWorkload, type Params, workloadNames } from "@shadowlab/workloads";
 import { type ZodType, z } from "zod";
@@ -510,13 +510,27 @@ export function machineKey(m: MachineSpec): string {
 }
 
 /** Every cell of a suite in its definition order; duplicates (the same cell twice) are dropped. */
-export function expandCells(suite: Suite): Cell[] {
+/** ASIDLEN of a machine: the hart's satp.ASID width with ASID tags, none without (emu-core's csrfile). */
+export function machineAsidBits(m: MachineSpec): number {
+  return m.asidTags ? DEFAULT_HART.asidBits : 0;
+}
+
+/** A cell left out of a suite because its guest refuses its machine: never run, never failed. */
+export interface ExcludedCell {
+  id: string;
+  reason: string;
+}
+
+/** Every cell of a suite, and the ones left out because the workload refuses the machine. */
+export function expandSuite(suite: Suite): { cells: Cell[]; excluded: ExcludedCell[] } {
   const cells: Cell[] = [];
+  const excluded: ExcludedCell[] = [];
   const seen = new Set<string>();
   for (const w of suite.workloads)
     for (const params of w.params)
       for (const machine of suite.machines) {
         const group = `${w.workload}/${paramsKey(params)}/${machineKey(machine)}`;
+        const refusal = findWorkload(w.workload)?.refuses(params, { asidBits: machineAsidBits(machine) });
         for (const mode of suite.modes)
           for (const strategy of suite.strategies) {
             if (strategy !== NATIVE && !modesOf(strategy).includes(mode)) continue;
@@ -528,19 +542,25 @@ export function expandCells(suite: Suite): Cell[] {
             if (seen.has(id)) continue;
             seen.add(id);
             const cellMode = strategy === NATIVE ? "native" : mode;
-            cells.push({
-              index: cells.length,
-              id,
-              workload: w.workload,
-              params,
-              machine,
-              strategy,
-              mode: cellMode,
-              group,
-            });
+            if (refusal) excluded.push({ id, reason: `${w.workload}: ${refusal}` });
+            else
+              cells.push({
+                index: cells.length,
+                id,
+                workload: w.workload,
+                params,
+                machine,
+                strategy,
+                mode: cellMode,
+                group,
+              });
           }
       }
-  return cells;
+  return { cells, excluded };
+}
+
+export function expandCells(suite: Suite): Cell[] {
+  return expandSuite(suite).cells;
 }
 
 /** Canonical JSON (sorted keys) for hashing. */

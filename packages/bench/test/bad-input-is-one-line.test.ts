@@ -79,7 +79,7 @@ const row = (cell: string, index: number) => ({
   cell,
   index,
   status: "ok",
-  instructions: 10,
+  roi_instructions: 10,
   counters: { "instructions.total": 10 },
   events: { instruction: 10 },
   native_events: { instruction: 10 },

@@ -49,12 +49,14 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
           k.startsWith("counters.") ||
           k.startsWith("events.") ||
           k.startsWith("native_events.") ||
+          k.startsWith("run.") ||
           [
             "status",
             "failure",
             "exit_reason",
             "exit_code",
-            "instructions",
+            "roi_instructions",
+            "ops",
             "output_sha256",
             "output_equal",
           ].includes(k),
@@ -63,10 +65,22 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
   return out;
 }
 
-/** Everything but the host's wall-clock measurements, from the JSON rows. */
+/** Everything but the host's wall-clock measurements and when each row was measured, from the JSON rows. */
 function deterministic(file: ResultsFile) {
   return file.rows.map(
-    ({ wall_mean_ms, wall_p50_ms, wall_p99_ms, wall_rme_pct, wall_samples, host_mips, ...rest }) => rest,
+    ({
+      wall_mean_ms,
+      wall_p50_ms,
+      wall_min_ms,
+      wall_p99_ms,
+      wall_rme_pct,
+      wall_noisy,
+      wall_samples,
+      wall_raw_ms,
+      host_mips,
+      date,
+      ...rest
+    }) => rest,
   );
 }
 
@@ -94,10 +108,26 @@ describe("shadowlab bench run", () => {
     for (const r of reference.rows) {
       expect(r.wall_samples).toBe(1);
       expect(r.host_mips).toBeGreaterThan(0);
-      if (r.strategy === "native") expect(r.slowdown).toBe(1);
+      if (r.strategy === "native" || r.workload === "compute") expect(r.slowdown).toBe(1);
       else expect(r.slowdown).toBeGreaterThan(1);
+      // Boot is outside the region, inside the run.
+      if (r.strategy !== "native") expect(r.run.slowdown).toBeGreaterThan(1);
     }
-    expect(readCsv("ref")).toHaveLength(12);
+    const csv = readCsv("ref");
+    expect(csv).toHaveLength(12);
+    for (const r of csv) {
+      expect(r.commit).toBe(m.commitDirty ? `${m.commit}-dirty` : m.commit);
+      expect(Date.parse(r.date)).toBeGreaterThanOrEqual(Date.parse(m.date));
+    }
+    expect(m.descriptions?.workloads.syscall).toMatch(/getpid/);
+    expect(Object.keys(m.descriptions?.strategies ?? {})).toEqual(m.definition.strategies);
+    // The data dictionary beside the CSV names every column, in order.
+    const dictionary = readFileSync(join(work, "ref", "columns.md"), "utf8");
+    const documented = dictionary
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.slice(3, l.indexOf("`", 3)));
+    expect(documented).toEqual(Object.keys(csv[0]));
   });
 
   it("gives identical counters in the CSV on a second run, with 2 workers, processes or threads", () => {

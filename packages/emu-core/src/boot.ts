@@ -45,8 +45,13 @@ export interface BootFiles {
   append?: string;
   /** A DTB to use instead of the generated one. */
   dtb?: Uint8Array;
-  /** "default": our SBI firmware; "none": no firmware; bytes: a firmware file (ELF or raw binary). */
-  bios: "default" | "none" | Uint8Array;
+  /**
+   * "default": our SBI firmware; "none": no firmware, the kernel at the RAM
+   * base; bytes: a firmware file (ELF or raw binary); "external": the SBI is
+   * served from outside the guest (a hypervisor), so nothing is written at
+   * the RAM base and the kernel goes where it goes after a firmware.
+   */
+  bios: "default" | "none" | "external" | Uint8Array;
   ramSize: number;
 }
 
@@ -136,7 +141,7 @@ function overlaps(a: Region, b: Region): boolean {
 }
 
 function loadFirmware(files: BootFiles, write: Write): { region?: Region; reserve: boolean } {
-  if (files.bios === "none") return { reserve: false };
+  if (files.bios === "none" || files.bios === "external") return { reserve: false };
   if (files.bios === "default") {
     const image = buildFirmware({ ramSize: files.ramSize });
     const region = writeImage(image, 0, write);

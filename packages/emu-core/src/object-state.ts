@@ -18,6 +18,12 @@
  * defined by getters — is refused with an error naming its path, so it never
  * goes silently unrestored.
  *
+ * Two things it cannot know of: ECMAScript private fields (`#x`, invisible
+ * to reflection; the machine's classes use TypeScript `private`, which is a
+ * plain property) and properties added to an object after the capture
+ * (restore leaves them; declare fields in the class so they exist from the
+ * start).
+ *
  * Restore allocates nothing beyond what Map and Set insertion needs.
  */
 

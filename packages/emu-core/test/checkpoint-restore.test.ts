@@ -9,7 +9,8 @@ import { CSR } from "../src/csr.ts";
 import { csrRead } from "../src/csrfile.ts";
 import type { Image } from "../src/image.ts";
 import { Machine, type MachineConfig } from "../src/machine.ts";
-import { busyGuest, pageWriter } from "./support/checkpoint-guest.ts";
+import { busyGuest, htifGuest, pageWriter } from "./support/checkpoint-guest.ts";
+import { hQemuImage } from "./support/h-qemu-image.ts";
 
 const RANDOM_TLB: Partial<MachineConfig> = {
   ramSize: 8 << 20,
@@ -97,6 +98,27 @@ describe.each([
       m.restore(cp);
     }
     for (const e of ends) expect(e.output).toBe(ends[0].output);
+  });
+});
+
+describe("the H extension's state is checkpointed with the hart", () => {
+  it("a checkpoint anywhere in the H-extension image (V=1, two-stage translation, guest faults) reruns the same", () => {
+    const config: Partial<MachineConfig> = { ramSize: 16 << 20, hExtension: true };
+    const fresh = booted(hQemuImage(), config);
+    const whole = observe(fresh, fresh.run({ maxInstructions: BUDGET }).reason);
+    expect(whole.reason).toBe("exit");
+    const total = whole.stats.instructions.total;
+    const m = booted(hQemuImage(), config);
+    const start = m.checkpoint();
+    const points = 24;
+    for (let k = 1; k < points; k++) {
+      m.restore(start);
+      m.run({ maxInstructions: Math.floor((total * k) / points) });
+      const cp = m.checkpoint();
+      expect(observe(m, m.run({ maxInstructions: BUDGET }).reason)).toEqual(whole);
+      m.restore(cp);
+      expect(observe(m, m.run({ maxInstructions: BUDGET }).reason)).toEqual(whole);
+    }
   });
 });
 
@@ -214,6 +236,26 @@ describe("participants", () => {
 });
 
 describe("device and console state", () => {
+  it("HTIF: a checkpoint between any two instructions, even between the halves of a tohost write, reruns the same", () => {
+    const image = htifGuest("hi!", 5);
+    const m = booted(image, { ramSize: 8 << 20 });
+    const start = m.checkpoint();
+    const whole = m.run({ maxInstructions: 1000 });
+    expect(whole.reason).toBe("exit");
+    expect(whole.exitCode).toBe(5);
+    expect(m.output).toBe("hi!");
+    for (let n = 1; n < whole.instructions; n++) {
+      m.restore(start);
+      m.run({ maxInstructions: n });
+      const cp = m.checkpoint();
+      for (let again = 0; again < 2; again++) {
+        const r = m.run({ maxInstructions: 1000 });
+        expect([r.reason, r.exitCode, m.output]).toEqual(["exit", 5, "hi!"]);
+        m.restore(cp);
+      }
+    }
+  });
+
   it("UART registers, pending input and the console come back", () => {
     const m = booted(pageWriter(1), { ramSize: 8 << 20 });
     const uart = m.uart;

@@ -50,8 +50,17 @@ export class AsidAllocator {
     return h.masid;
   }
 
-  /** Whether the holder's ASID is current (its TLB entries may exist). */
+  /**
+   * Whether the holder's TLB entries may exist: its ASID is current, or the
+   * TLB has no tags (every shadow runs under ASID 0, and the entries of the
+   * one that ran last are still there).
+   */
   live(h: AsidHolder): boolean {
-    return this.max > 0 && h.masidGeneration === this.generation;
+    return this.max === 0 || h.masidGeneration === this.generation;
+  }
+
+  /** The ASID to name in a machine flush of the holder's entries (undefined: all of them, on an untagged TLB). */
+  flushAsid(h: AsidHolder): number | undefined {
+    return this.max === 0 ? undefined : h.masid;
   }
 }

@@ -3,7 +3,15 @@
  * devices (its own UART and test device, at the virt board's addresses),
  * its paging strategy, and its registers while another guest runs.
  */
-import { type Device, type Hart, type Image, SifiveTest, Uart16550 } from "@shadowlab/emu-core";
+import {
+  type BootFiles,
+  bootLayout,
+  type Device,
+  type Hart,
+  type Image,
+  SifiveTest,
+  Uart16550,
+} from "@shadowlab/emu-core";
 import type { AsidAllocator } from "./asid-allocator.ts";
 import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
@@ -44,7 +52,7 @@ export class Guest {
     hart: Hart,
     pages: MachinePages,
     ramSize: number,
-    image: Image,
+    image: Image | BootFiles,
     factory: StrategyFactory,
     readonly counters: HvCounters,
     asids: AsidAllocator,
@@ -66,6 +74,10 @@ export class Guest {
     if (gstageRoot) this.core.gstageRoot = gstageRoot;
     this.vcpu.hw = mode === "hw";
     this.virtualizer = factory(this.core);
+    if ("kernel" in image) {
+      this.pc = this.bootKernel(image, ramSize);
+      return;
+    }
     for (const s of image.sections) {
       this.memory.load(s.addr, s.bytes);
       const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
@@ -85,6 +97,19 @@ export class Guest {
   get strategy(): PagingStrategy {
     if (isNested(this.virtualizer)) throw new Error(`${this.name}: nested paging has no shadow`);
     return this.virtualizer as PagingStrategy;
+  }
+
+  /**
+   * The QEMU boot protocol with the SBI outside the guest: nothing at the RAM
+   * base, the kernel where it goes after a firmware, a0 = hart id 0, a1 = DTB.
+   */
+  private bootKernel(files: BootFiles, ramSize: number): number {
+    const layout = bootLayout({ ...files, bios: "external", ramSize }, (gpa, bytes) =>
+      this.memory.load(gpa, bytes),
+    );
+    this.regs[10] = 0;
+    this.regs[11] = layout.dtb.start | 0;
+    return layout.kernelEntry;
   }
 
   /** Everything the guest wrote to its console. */

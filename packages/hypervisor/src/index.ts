@@ -11,6 +11,7 @@ export {
   Hypervisor,
   type HypervisorConfig,
 } from "./monitor.ts";
+export { describeStrategy, STRATEGY_DESCRIPTIONS } from "./paging/descriptions.ts";
 export {
   modesOf,
   type RegisteredStrategy,

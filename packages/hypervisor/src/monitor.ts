@@ -13,6 +13,7 @@ import {
   ACCESS_STORE,
   type Access,
   asidLen,
+  type BootFiles,
   CAUSE,
   COMPARATOR_NEVER,
   CSR,
@@ -38,12 +39,15 @@ import {
   specByName,
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
+import { MonitorCheckpoint } from "./checkpoint.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { HwMode, type HwMonitor } from "./modes/hw.ts";
 import { strategyFactory } from "./paging/registry.ts";
 import { EXECUTION_MODES, type ExecutionMode, FAULT } from "./paging/strategy.ts";
+import { type SbiPort, sbiCall } from "./sbi.ts";
+import { trapModeSbiPort } from "./sbi-port.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
   enterSupervisor,
@@ -108,7 +112,6 @@ export interface HvRunResult {
   stoppedAtMark: boolean;
 }
 
-const SBI_ERR_NOT_SUPPORTED = -2;
 const CSRRW_OP = specByName("csrrw")?.op ?? 0;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
@@ -125,6 +128,7 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly tagged: boolean;
   /** The hw execution mode's machinery (undefined in trap mode). */
   private readonly hw: HwMode | undefined;
+  private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
     this.config = { ...DEFAULT_HYPERVISOR, ...config };
@@ -138,6 +142,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
     this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
+    this.machine.addCheckpointParticipant(new MonitorCheckpoint(this));
     // Every trap comes to the monitor; only the machine timer interrupts it.
     const h = this.hart;
     csrWrite(h, CSR.medeleg, 0);
@@ -153,15 +158,20 @@ export class Hypervisor implements MachineTrapHandler {
     return {
       hart: this.hart,
       counters: this.counters,
-      sbiCall: () => this.supervisorEcall(),
+      sbiCall: (g) => this.supervisorEcall(g),
       emulateInstruction: (g, word) => this.emulate(g, word),
       emulateMmio: (g, gpa) => this.emulateMmio(g, gpa),
       shadowPageFault: (g, va, access) => this.pageFault(g, va, access),
     };
   }
 
-  /** Add a guest running `image` (which must define `supervisor_entry`) under the named paging strategy. */
-  addGuest(image: Image, strategy: string, name = `guest${this.guests.length}`): Guest {
+  /**
+   * Add a guest under the named paging strategy: an ELF `image` that defines
+   * `supervisor_entry`, or a kernel booted by the QEMU boot protocol (BootFiles;
+   * its `bios` is ignored: the hypervisor serves SBI and the guest starts in
+   * pretend S-mode with a0 = hart id, a1 = DTB).
+   */
+  addGuest(image: Image | BootFiles, strategy: string, name = `guest${this.guests.length}`): Guest {
     const g = new Guest(
       this.guests.length,
       name,
@@ -300,7 +310,7 @@ export class Hypervisor implements MachineTrapHandler {
       case CAUSE.ECALL_U:
         // The guest runs in real U-mode either way; its pretend mode says whose ecall it is.
         if (g.vcpu.mode === 0) this.reflect(g, CAUSE.ECALL_U, 0);
-        else this.supervisorEcall();
+        else this.supervisorEcall(g);
         return;
       case CAUSE.FETCH_PAGE_FAULT:
         this.pageFault(g, tval, ACCESS_FETCH);
@@ -353,13 +363,22 @@ export class Hypervisor implements MachineTrapHandler {
     }
   }
 
-  /** ecall from pretend-S would go to M-mode firmware: answer as an SBI that implements nothing. */
-  private supervisorEcall(): void {
+  /** ecall from pretend-S would go to M-mode firmware: the hypervisor serves SBI in its place (sbi.ts). */
+  private supervisorEcall(g: Guest): void {
     this.counters.add("exit.sbi");
     this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
-    this.hart.x[10] = SBI_ERR_NOT_SUPPORTED;
-    this.hart.x[11] = 0;
-    this.hart.pc = (this.hart.pc + 4) >>> 0;
+    const x = this.hart.x;
+    this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
+    let port = this.sbiPorts.get(g);
+    if (!port) {
+      port = this.hw
+        ? this.hw.sbiPort(g)
+        : trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
+      this.sbiPorts.set(g, port);
+    }
+    const r = sbiCall(port, this.counters, x.subarray(10, 16), x[16], x[17]);
+    x[10] = r.a0;
+    if (r.a1 !== undefined) x[11] = r.a1;
   }
 
   // ------------------------------------------------------------------ instruction emulation
@@ -462,6 +481,8 @@ export class Hypervisor implements MachineTrapHandler {
       return;
     }
     const off = gpa - dev.base;
+    // It retires as the access happens: natively a device reading mtime sees this instruction counted.
+    this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
       this.counters.add("exit.mmio.store");
@@ -473,7 +494,7 @@ export class Hypervisor implements MachineTrapHandler {
       const shift = 32 - width * 8;
       if (rd !== 0) x[rd] = width === 4 ? raw : signed ? (raw << shift) >> shift : raw;
     }
-    this.stepOver();
+    this.hart.pc = (this.hart.pc + 4) >>> 0;
   }
 
   /** Step over an emulated instruction: it retires, as natively (the guest reads instret and time). */

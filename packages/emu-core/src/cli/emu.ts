@@ -4,6 +4,7 @@
  *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
  *   shadowlab-emu run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] [--bios F|none]
  *   shadowlab-emu dtb [-o file] [--append ARGS] [--ram-mib N]   the generated devicetree
+ *   shadowlab-emu firmware -o file [--ram-mib N]                the SBI firmware as a raw binary
  *   shadowlab-emu disasm prog.elf
  *
  * User mistakes (bad path, not an ELF, a 64-bit ELF, bad flag values) are one
@@ -16,6 +17,7 @@ import { type Command, Option } from "commander";
 import { BootError, type BootFiles, bootMachine } from "../boot.ts";
 import { machineDtb } from "../devicetree.ts";
 import { ElfError, readElf } from "../elf.ts";
+import { buildFirmware } from "../firmware.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
 import { Disassembler } from "../isa/disasm.ts";
@@ -248,6 +250,16 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
         ),
     ),
   ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
+  parent
+    .command("firmware")
+    .description("write shadowlab's SBI firmware as a raw binary for the RAM base (for QEMU's -bios)")
+    .requiredOption("-o, --output <file>", "where to write it")
+    .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
+    .action((flags: { output: string; ramMib: number }) => {
+      const image = buildFirmware({ ramSize: flags.ramMib * 2 ** 20 });
+      writeFileSync(flags.output, image.sections[0].bytes);
+      done(0);
+    });
   parent
     .command("dtb")
     .description("write the machine's generated devicetree blob")

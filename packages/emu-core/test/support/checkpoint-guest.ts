@@ -102,3 +102,21 @@ export function pageWriter(pages: number, stride = 4096): Image {
   a.label("spin").j("spin");
   return a.assemble();
 }
+
+/** Prints `text` through the HTIF console (tohost, low half then high half) and exits through HTIF with `code` (a pending low half in between). */
+export function htifGuest(text: string, code: number): Image {
+  const a = new Assembler({ text: 0x8000_0000 });
+  a.label("_start");
+  a.la("t0", "tohost");
+  for (const ch of text) {
+    a.li("t1", ch.charCodeAt(0)).sw("t1", 0, "t0");
+    a.li("t1", 0x0101_0000).sw("t1", 4, "t0");
+  }
+  // Exit as riscv-tests' write_tohost loop does: the low half alone, written twice.
+  a.li("t1", (code << 1) | 1)
+    .sw("t1", 0, "t0")
+    .sw("t1", 0, "t0");
+  a.label("spin").j("spin");
+  a.section(".data").align(8).label("tohost").word(0, 0);
+  return a.assemble();
+}

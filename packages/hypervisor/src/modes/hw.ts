@@ -19,6 +19,7 @@ import {
   ACCESS_STORE,
   type Access,
   CAUSE,
+  COMPARATOR_HIGH_MAX,
   COMPARATOR_NEVER,
   CSR,
   csrWrite,
@@ -36,6 +37,8 @@ import {
 import type { HvCounters } from "../counters.ts";
 import type { Guest } from "../guest.ts";
 import { FAULT, type FaultOutcome, isNested } from "../paging/strategy.ts";
+import type { SbiPort } from "../sbi.ts";
+import { trapModeSbiPort } from "../sbi-port.ts";
 
 /** Exceptions a supervisor handles (what the boot stub delegates natively): all but ecalls from S and M. */
 const GUEST_EXCEPTIONS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 15].reduce((m, c) => m | (1 << c), 0);
@@ -312,6 +315,32 @@ export class HwMode {
       this.m.counters.add("tlb_flush.switch");
       fenceGuest(h, hx, false, 0, false, 0);
     }
+  }
+
+  /**
+   * Where the SBI calls of a hw-mode guest take effect: the VS timer and
+   * VSSIP of the hardware, the guest's fence of its translations (nested: an
+   * hfence.vvma of its VMID; shadows: the strategy), WFI-like suspension;
+   * memory, console and power as in trap mode.
+   */
+  sbiPort(g: Guest): SbiPort {
+    const h = this.m.hart;
+    const hx = this.hx();
+    return {
+      ...trapModeSbiPort(g, h, (guest) => this.waitForInterrupt(guest)),
+      setTimer(low, high) {
+        hx.vstimecmp = Math.min(high, COMPARATOR_HIGH_MAX) * 2 ** 32 + low;
+        h.recheck();
+      },
+      sendSoftwareInterrupt() {
+        hx.hvip |= 1 << IRQ.VSSI;
+        h.recheck();
+      },
+      sfenceVma(asid) {
+        if (isNested(g.virtualizer)) fenceGuest(h, hx, false, 0, asid !== undefined, asid ?? 0);
+        else g.strategy.onSfence(undefined, asid);
+      },
+    };
   }
 
   /** Interrupts of the guest are VS hardware's; the monitor only counts what it sees. */

@@ -7,10 +7,17 @@
  * per guest. A TLB miss costs the 2D walk instead: 8 references for Sv32
  * over Sv32x4 where a native walk makes 2.
  */
-import { ACCESS_FETCH, accessFaultCause } from "@shadowlab/emu-core";
+import { ACCESS_FETCH, accessFaultCause, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import { GStageTable } from "../gstage-table.ts";
 import type { ShadowCore } from "../shadow-core.ts";
-import { type ExecutionMode, FAULT, type Fault, type FaultOutcome, type NestedStrategy } from "./strategy.ts";
+import {
+  type ExecutionMode,
+  FAULT,
+  type Fault,
+  type FaultOutcome,
+  type NestedStrategy,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 export class Nested implements NestedStrategy {
   readonly name = "nested";
@@ -45,6 +52,14 @@ export class Nested implements NestedStrategy {
     }
     core.lastCause = accessFaultCause(access); // nothing at that guest-physical address, as natively
     return FAULT.REFLECT;
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

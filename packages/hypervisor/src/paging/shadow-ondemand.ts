@@ -5,10 +5,17 @@
  * what it names. One shadow table per view (pretend-S with and without SUM,
  * pretend-U, each with and without MXR), all under machine ASID 0.
  */
-import type { Access } from "@shadowlab/emu-core";
+import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { type Fault, type FaultOutcome, type PagingStrategy, SHADOW_MODES, shadowFault } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
@@ -74,6 +81,14 @@ export class ShadowOnDemand implements PagingStrategy {
 
   onFault(fault: Fault): FaultOutcome {
     return shadowFault(this, fault);
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

@@ -22,7 +22,7 @@
  * sfence.vma needs no shadow work: every PTE write has already been applied
  * (and the machine TLB flushed for it), so it is only counted.
  */
-import { ACCESS_STORE, type Access } from "@shadowlab/emu-core";
+import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
@@ -33,6 +33,7 @@ import {
   type PagingStrategy,
   SHADOW_MODES,
   shadowFault,
+  strategyCheckpoint,
 } from "./strategy.ts";
 
 /** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
@@ -267,6 +268,14 @@ export class ShadowProactive implements PagingStrategy {
 
   onFault(fault: Fault): FaultOutcome {
     return shadowFault(this, fault);
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

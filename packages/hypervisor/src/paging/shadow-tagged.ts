@@ -9,11 +9,18 @@
  * A guest without ASIDs (all ASID 0) flushes everything at each switch, and
  * so empties its shadow as shadow-ondemand would.
  */
-import type { Access } from "@shadowlab/emu-core";
+import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { AsidHolder } from "../asid-allocator.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
-import { type Fault, type FaultOutcome, type PagingStrategy, SHADOW_MODES, shadowFault } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 interface TaggedShadow extends CachedShadow, AsidHolder {
   /** The guest ASID this shadow stands for; -1 when the guest runs without translation. */
@@ -70,11 +77,11 @@ export class ShadowTagged implements PagingStrategy {
         const dropped = e.table.dropFenced(vaddr);
         if (dropped > 0) {
           c.add("shadow.entries_flushed", dropped);
-          if (live) this.core.flushMachine(region ? undefined : vaddr, e.masid);
+          if (live) this.core.flushMachine(region ? undefined : vaddr, this.core.asids.flushAsid(e));
         }
       } else {
         c.add("shadow.entries_flushed", e.table.clear());
-        if (live) this.core.flushMachine(undefined, e.masid);
+        if (live) this.core.flushMachine(undefined, this.core.asids.flushAsid(e));
       }
     }
   }
@@ -90,6 +97,14 @@ export class ShadowTagged implements PagingStrategy {
 
   onFault(fault: Fault): FaultOutcome {
     return shadowFault(this, fault);
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

@@ -48,6 +48,13 @@ export interface Workload<P extends Params = Params> {
   program(params: P): UserProgram;
   /** The kernel options these parameters ask for (asid, quantum). */
   kernelOptions(params: P): KernelOptions;
+  /**
+   * Why the guest would refuse a machine with `asidBits` satp.ASID bits
+   * (ASIDLEN), or undefined when it runs there: with `asid` the kernel gives
+   * every process slot its own ASID and stops at boot (KERNEL_ERROR.asidBits)
+   * when satp cannot hold them.
+   */
+  refuses(params: P, machine: { asidBits: number }): string | undefined;
   /** The bootable image: kernel + user program. `kernel` overrides the options derived from params. */
   build(params: P, kernel?: Partial<KernelOptions>): Image;
   /** The reference model. */
@@ -93,6 +100,11 @@ export function defineWorkload<P extends Params>(spec: WorkloadSpec<P>): Workloa
     small: spec.small,
     quick: spec.quick ?? spec.small,
     kernelOptions,
+    refuses(params, machine) {
+      const k = kernelOptions(params);
+      if (!k.asid || 2 ** machine.asidBits - 1 >= k.maxProcs) return undefined;
+      return `asid=true needs ASIDs for ${k.maxProcs} process slots (satp.ASID of at least ${Math.ceil(Math.log2(k.maxProcs + 1))} bits); the machine implements ${machine.asidBits}`;
+    },
     build(params, kernel) {
       const program = spec.program(params);
       return buildGuestImage({ kernel: { ...kernelOptions(params), ...kernel }, ...program });

@@ -1,0 +1,135 @@
+/**
+ * Running a random guest natively and under every registered strategy (and
+ * every execution mode), and comparing what the guest observed: its console
+ * (which carries its registers, traps, counters and memory hashes), how it
+ * stopped and its exit code. The native reference runs the boot stub, then
+ * starts its counters at supervisor_entry, where the hypervisor starts the
+ * guest, so counters read by the guest compare exactly.
+ */
+import { type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
+import { Hypervisor, type HypervisorConfig } from "../monitor.ts";
+import { strategyNames } from "../paging/registry.ts";
+import type { FuzzProgram } from "./generate.ts";
+import { GUEST_RAM } from "./layout.ts";
+
+/** Instructions (and exits) a random guest may take: far more than any needs to reach its dump. */
+export const FUZZ_BUDGET = 1_000_000;
+/** Machine RAM under the hypervisor: the guest's RAM plus room for shadows. */
+const HV_MACHINE_RAM = 8 * 1024 * 1024;
+
+/** What a guest observed in one run. */
+export interface Observation {
+  state: string;
+  exitCode: number;
+  output: string;
+}
+
+/** One configuration a guest runs under besides native: a strategy in an execution mode. */
+export interface Target {
+  strategy: string;
+  mode: string;
+}
+
+export interface Difference {
+  target: Target;
+  /** "crash": the host threw; "failed": the monitor stopped the guest (error); "budget": a memory limit stopped it; "observed": the guest saw something else. */
+  kind: "crash" | "failed" | "budget" | "observed";
+  native: Observation;
+  got: Observation;
+  error: string;
+}
+
+/**
+ * Execution modes the fuzzer knows. "trap" is the monitor as it is; a mode
+ * added to the hypervisor is an entry here and a case in modeConfig, and
+ * every campaign then runs it under every strategy.
+ */
+export const EXECUTION_MODES: readonly string[] = ["trap"];
+
+function modeConfig(mode: string): Partial<HypervisorConfig> {
+  if (mode === "trap") return {};
+  return { mode } as Partial<HypervisorConfig>;
+}
+
+/** Every strategy of the registry in every mode. */
+export function allTargets(modes: readonly string[] = EXECUTION_MODES): Target[] {
+  return modes.flatMap((mode) => strategyNames().map((strategy) => ({ strategy, mode })));
+}
+
+function tlbConfig(p: FuzzProgram): TlbConfig {
+  return { entries: p.tlb.entries, ways: p.tlb.ways, replacement: "lru", asidTags: p.tlb.asidTags, seed: 1 };
+}
+
+/** The guest on the bare machine, counters started at supervisor_entry. */
+export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): Observation {
+  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p) });
+  m.load(image);
+  const h = m.hart;
+  const stub = (image.symbols.stub_end - image.symbols._start) / 4;
+  m.run({ maxInstructions: stub });
+  if (h.pc !== image.symbols.supervisor_entry || h.priv !== 1) {
+    throw new Error(`the boot stub did not reach supervisor_entry in S-mode (pc 0x${h.pc.toString(16)})`);
+  }
+  h.instret = 0;
+  h.mtime = 0;
+  h.recheck();
+  const r = m.run({ maxInstructions: budget });
+  const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
+  return { state, exitCode: r.exitCode, output: m.output };
+}
+
+/** The guest as the only guest of a fresh hypervisor. Throws only when the host itself fails. */
+export function runTarget(
+  p: FuzzProgram,
+  image: Image,
+  t: Target,
+  budget = FUZZ_BUDGET,
+): { obs: Observation; error: string } {
+  const hv = new Hypervisor({
+    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p) },
+    guestRamSize: GUEST_RAM,
+    ...modeConfig(t.mode),
+  });
+  hv.addGuest(image, t.strategy);
+  const g = hv.run({ maxInstructions: budget }).guests[0];
+  const state = g.state === "waiting" ? "runnable" : g.state;
+  return { obs: { state, exitCode: g.exitCode, output: g.output }, error: g.error };
+}
+
+/** Run one guest natively and under every target; the differences (none when the guest saw the same everywhere). */
+export function compareGuest(p: FuzzProgram, image: Image, targets: readonly Target[]): Difference[] {
+  const native = runNative(p, image);
+  const out: Difference[] = [];
+  for (const target of targets) {
+    let got: Observation;
+    let error = "";
+    try {
+      ({ obs: got, error } = runTarget(p, image, target));
+    } catch (e) {
+      const message = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
+      out.push({
+        target,
+        kind: "crash",
+        native,
+        got: { state: "crash", exitCode: 0, output: "" },
+        error: message,
+      });
+      continue;
+    }
+    if (error !== "") {
+      out.push({ target, kind: isBudgetError(error) ? "budget" : "failed", native, got, error });
+    } else if (
+      got.state !== native.state ||
+      got.exitCode !== native.exitCode ||
+      got.output !== native.output
+    ) {
+      out.push({ target, kind: "observed", native, got, error });
+    }
+  }
+  return out;
+}
+
+/** A guest stopped for using more machine memory than its quota allows. */
+export function isBudgetError(error: string): boolean {
+  return /memory (quota|limit)|out of machine memory/.test(error);
+}
