@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { type Image, Machine, type MachineConfig, type StatsSnapshot } from "@shadowlab/emu-core";
-import { Hypervisor } from "@shadowlab/hypervisor";
+import { Hypervisor, machineRamFor } from "@shadowlab/hypervisor";
 import { getWorkload, type Params } from "@shadowlab/workloads";
 import { Bench } from "tinybench";
 import { classify, flattenStats, getProfile, modelCycles, zeroEvents } from "./cost.ts";
@@ -86,7 +86,8 @@ function prepare(image: Image, m: MachineSpec, strategy: string, budget: number,
   // Room for the guest's RAM (backed page by page) plus 32 MiB for shadow tables and the monitor's own
   // pages: every machine is built afresh per timed sample, so it is kept no larger than needed.
   const hv = new Hypervisor({
-    machine: { ...config, ramSize: guestRam + HV_HEADROOM },
+    // At least what the hypervisor promises the guest (its RAM and shadow limit) when it is added.
+    machine: { ...config, ramSize: Math.max(guestRam + HV_HEADROOM, machineRamFor(guestRam)) },
     guestRamSize: guestRam,
   });
   if (touch) pretouch(hv.machine.hart.ram);

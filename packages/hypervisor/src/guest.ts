@@ -11,6 +11,7 @@ import { GuestMemory } from "./guest-memory.ts";
 import type { MachinePages } from "./machine-pages.ts";
 import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
+import { ShadowPages } from "./shadow-pages.ts";
 import { VCpu } from "./vcpu.ts";
 
 export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
@@ -18,6 +19,8 @@ export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
 export class Guest {
   readonly vcpu = new VCpu();
   readonly memory: GuestMemory;
+  /** Machine pages of this guest's shadow tables, within its limit. */
+  readonly shadowPages: ShadowPages;
   readonly core: ShadowCore;
   readonly strategy: PagingStrategy;
   readonly uart: Uart16550;
@@ -47,8 +50,14 @@ export class Guest {
     readonly counters: HvCounters,
     asids: AsidAllocator,
     onExit: (guest: Guest) => void,
+    /** Hard limit on the machine pages of this guest's shadow tables. */
+    shadowLimit = Number.POSITIVE_INFINITY,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
+    // The guest's satp implements the ASID bits the machine's does (csrfile.ts: none without ASID tags).
+    const asidBits = hart.itlb.config.asidTags && hart.dtlb.config.asidTags ? hart.config.asidBits : 0;
+    this.vcpu.asidMask = ((1 << asidBits) - 1) << 22;
+    this.shadowPages = new ShadowPages(pages, shadowLimit, name);
     this.uart = new Uart16550((b) => this.out.push(b));
     this.test = new SifiveTest((code) => {
       this.state = "exited";
@@ -56,7 +65,7 @@ export class Guest {
       onExit(this);
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
-    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, this.shadowPages, this.devices, counters, asids);
     this.strategy = factory(this.core);
     for (const s of image.sections) {
       this.memory.load(s.addr, s.bytes);

@@ -40,6 +40,7 @@ import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { strategyFactory } from "./paging/registry.ts";
 import { FAULT } from "./paging/strategy.ts";
+import { defaultShadowBudget, SHADOW_HEADROOM_PAGES } from "./shadow-pages.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
   enterSupervisor,
@@ -58,18 +59,24 @@ export interface HypervisorConfig {
   /** Instructions a guest runs before the next guest gets the hart (with more than one guest). */
   slice: number;
   /**
-   * Machine pages the shadows of one guest may occupy, for strategies that
-   * keep shadows across switches (shadow-proactive, shadow-tagged); past it
-   * they reclaim the least recently used shadows. Default: unlimited.
+   * Machine pages the shadow tables of one guest may occupy before its
+   * strategy reclaims (least recently used shadows first, never the one the
+   * guest runs on). "auto" (the default) is 1/16 of the guest's RAM pages,
+   * at least 256. A guest's hard limit is its budget plus one full shadow
+   * table (SHADOW_HEADROOM_PAGES); a guest that reaches it is stopped alone.
+   * Infinity: no budget and no limit (guests can then starve each other).
    */
-  shadowBudgetPages: number;
+  shadowBudgetPages: number | "auto";
+  /** Hard limit on one guest's shadow pages; "auto": the budget plus SHADOW_HEADROOM_PAGES. */
+  shadowLimitPages: number | "auto";
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
   machine: { ramSize: 512 * 1024 * 1024 },
   guestRamSize: 128 * 1024 * 1024,
   slice: 100_000,
-  shadowBudgetPages: Number.POSITIVE_INFINITY,
+  shadowBudgetPages: "auto",
+  shadowLimitPages: "auto",
 };
 
 export interface GuestResult {
@@ -106,7 +113,12 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly tagged: boolean;
 
   constructor(config: Partial<HypervisorConfig> = {}) {
-    this.config = { ...DEFAULT_HYPERVISOR, ...config };
+    // A partial machine configuration (say, only asidBits) keeps the default machine's RAM.
+    this.config = {
+      ...DEFAULT_HYPERVISOR,
+      ...config,
+      machine: { ...DEFAULT_HYPERVISOR.machine, ...config.machine },
+    };
     this.machine = new Machine(this.config.machine);
     this.hart = this.machine.hart;
     this.pages = new MachinePages(this.hart);
@@ -125,6 +137,9 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** Add a guest running `image` (which must define `supervisor_entry`) under the named paging strategy. */
   addGuest(image: Image, strategy: string, name = `guest${this.guests.length}`): Guest {
+    const { budget, limit } = this.shadowBudget();
+    // The guest's RAM and shadow limit are promised now, so no other guest can take them later.
+    if (Number.isFinite(limit)) this.pages.reserve(this.config.guestRamSize / 4096 + limit, name);
     const g = new Guest(
       this.guests.length,
       name,
@@ -136,10 +151,19 @@ export class Hypervisor implements MachineTrapHandler {
       this.counters,
       this.asids,
       () => this.hart.requestStop("stop"),
+      limit,
     );
-    g.core.budgetPages = this.config.shadowBudgetPages;
+    g.core.budgetPages = budget;
     this.guests.push(g);
     return g;
+  }
+
+  /** The soft budget and hard limit of each guest's shadow pages. */
+  private shadowBudget(): { budget: number; limit: number } {
+    const b = this.config.shadowBudgetPages;
+    const budget = b === "auto" ? defaultShadowBudget(this.config.guestRamSize / 4096) : b;
+    const l = this.config.shadowLimitPages;
+    return { budget, limit: l === "auto" ? budget + SHADOW_HEADROOM_PAGES : l };
   }
 
   /** Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent. */

@@ -21,6 +21,8 @@ export class VCpu {
   scause = 0;
   stval = 0;
   satp = 0;
+  /** The satp.ASID bits the guest's hart implements: the machine's (none when its TLB has no ASID tags). */
+  asidMask = 0x1ff << 22;
   sie = 0;
   /** Software-set pending bits (SSIP, SEIP); STIP comes from stimecmp (Sstc). */
   sipSw = 0;
