@@ -19,6 +19,7 @@ import { GuestMemory } from "./guest-memory.ts";
 import type { MachinePages } from "./machine-pages.ts";
 import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
+import { ShadowPages } from "./shadow-pages.ts";
 import { VCpu } from "./vcpu.ts";
 
 export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
@@ -26,6 +27,8 @@ export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
 export class Guest {
   readonly vcpu = new VCpu();
   readonly memory: GuestMemory;
+  /** Machine pages of this guest's shadow tables, within its limit. */
+  readonly shadowPages: ShadowPages;
   readonly core: ShadowCore;
   readonly strategy: PagingStrategy;
   readonly uart: Uart16550;
@@ -55,8 +58,11 @@ export class Guest {
     readonly counters: HvCounters,
     asids: AsidAllocator,
     onExit: (guest: Guest) => void,
+    /** Hard limit on the machine pages of this guest's shadow tables. */
+    shadowLimit = Number.POSITIVE_INFINITY,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
+    this.shadowPages = new ShadowPages(pages, shadowLimit, name);
     this.uart = new Uart16550((b) => this.out.push(b));
     this.test = new SifiveTest((code) => {
       this.state = "exited";
@@ -64,7 +70,7 @@ export class Guest {
       onExit(this);
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
-    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, this.shadowPages, this.devices, counters, asids);
     this.strategy = factory(this.core);
     if ("kernel" in image) {
       this.pc = this.bootKernel(image, ramSize);

@@ -15,5 +15,11 @@ export { describeStrategy, STRATEGY_DESCRIPTIONS } from "./paging/descriptions.t
 export { STRATEGIES, strategyFactory, strategyNames } from "./paging/registry.ts";
 export { FAULT, type FaultOutcome, type PagingStrategy, type StrategyFactory } from "./paging/strategy.ts";
 export { ShadowCore, shadowFlags } from "./shadow-core.ts";
+export {
+  defaultShadowBudget,
+  machineRamFor,
+  SHADOW_HEADROOM_PAGES,
+  ShadowPages,
+} from "./shadow-pages.ts";
 export { ShadowTable } from "./shadow-table.ts";
 export { VCpu } from "./vcpu.ts";

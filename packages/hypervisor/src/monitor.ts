@@ -46,6 +46,7 @@ import { strategyFactory } from "./paging/registry.ts";
 import { FAULT } from "./paging/strategy.ts";
 import { type SbiPort, sbiCall } from "./sbi.ts";
 import { trapModeSbiPort } from "./sbi-port.ts";
+import { defaultShadowBudget, SHADOW_HEADROOM_PAGES } from "./shadow-pages.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
   enterSupervisor,
@@ -64,11 +65,14 @@ export interface HypervisorConfig {
   /** Instructions a guest runs before the next guest gets the hart (with more than one guest). */
   slice: number;
   /**
-   * Machine pages the shadows of one guest may occupy, for strategies that
-   * keep shadows across switches (shadow-proactive, shadow-tagged); past it
-   * they reclaim the least recently used shadows. Default: unlimited.
+   * Machine pages the shadow tables of one guest may occupy before its
+   * strategy reclaims (least recently used shadows first, never the one the
+   * guest runs on). "auto" (the default) is 1/16 of the guest's RAM pages,
+   * at least 256. A guest's hard limit is its budget plus one full shadow
+   * table (SHADOW_HEADROOM_PAGES); a guest that reaches it is stopped alone.
+   * Infinity: no budget and no limit (guests can then starve each other).
    */
-  shadowBudgetPages: number;
+  shadowBudgetPages: number | "auto";
   /**
    * satp.ASID bits each guest sees. Default: what the machine implements
    * (none without ASID tags), the ASIDLEN the guest would see natively. More
@@ -76,13 +80,16 @@ export interface HypervisorConfig {
    * ASIDs and recycles them), but then the guest sees a different machine.
    */
   guestAsidBits?: number;
+  /** Hard limit on one guest's shadow pages; "auto": the budget plus SHADOW_HEADROOM_PAGES. */
+  shadowLimitPages: number | "auto";
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
   machine: { ramSize: 512 * 1024 * 1024 },
   guestRamSize: 128 * 1024 * 1024,
   slice: 100_000,
-  shadowBudgetPages: Number.POSITIVE_INFINITY,
+  shadowBudgetPages: "auto",
+  shadowLimitPages: "auto",
 };
 
 export interface GuestResult {
@@ -121,7 +128,12 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
-    this.config = { ...DEFAULT_HYPERVISOR, ...config };
+    // A partial machine configuration (say, only asidBits) keeps the default machine's RAM.
+    this.config = {
+      ...DEFAULT_HYPERVISOR,
+      ...config,
+      machine: { ...DEFAULT_HYPERVISOR.machine, ...config.machine },
+    };
     this.machine = new Machine(this.config.machine);
     this.hart = this.machine.hart;
     this.pages = new MachinePages(this.hart);
@@ -146,6 +158,9 @@ export class Hypervisor implements MachineTrapHandler {
    * pretend S-mode with a0 = hart id, a1 = DTB).
    */
   addGuest(image: Image | BootFiles, strategy: string, name = `guest${this.guests.length}`): Guest {
+    const { budget, limit } = this.shadowBudget();
+    // The guest's RAM and shadow limit are promised now, so no other guest can take them later.
+    if (Number.isFinite(limit)) this.pages.reserve(this.config.guestRamSize / 4096 + limit, name);
     const g = new Guest(
       this.guests.length,
       name,
@@ -157,11 +172,20 @@ export class Hypervisor implements MachineTrapHandler {
       this.counters,
       this.asids,
       () => this.hart.requestStop("stop"),
+      limit,
     );
-    g.core.budgetPages = this.config.shadowBudgetPages;
+    g.core.budgetPages = budget;
     g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
+  }
+
+  /** The soft budget and hard limit of each guest's shadow pages. */
+  private shadowBudget(): { budget: number; limit: number } {
+    const b = this.config.shadowBudgetPages;
+    const budget = b === "auto" ? defaultShadowBudget(this.config.guestRamSize / 4096) : b;
+    const l = this.config.shadowLimitPages;
+    return { budget, limit: l === "auto" ? budget + SHADOW_HEADROOM_PAGES : l };
   }
 
   /**

@@ -17,8 +17,8 @@ import type { AsidAllocator } from "./asid-allocator.ts";
 import type { HvCounters } from "./counters.ts";
 import type { GuestMemory } from "./guest-memory.ts";
 import { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
-import type { MachinePages } from "./machine-pages.ts";
 import { FAULT, type FaultOutcome } from "./paging/strategy.ts";
+import type { ShadowPages } from "./shadow-pages.ts";
 import { ShadowTable } from "./shadow-table.ts";
 import { performStoreLike } from "./store-like.ts";
 import type { VCpu } from "./vcpu.ts";
@@ -62,7 +62,8 @@ export class ShadowCore {
     readonly hart: Hart,
     readonly vcpu: VCpu,
     readonly memory: GuestMemory,
-    readonly pages: MachinePages,
+    /** Machine pages for this guest's shadow tables (counted against its budget and limit). */
+    readonly pages: ShadowPages,
     readonly devices: readonly Device[],
     readonly counters: HvCounters,
     /** The machine's ASID allocator, shared by every guest. */

@@ -6,7 +6,7 @@
  * cleared.
  */
 import type { Hart } from "@shadowlab/emu-core";
-import type { MachinePages } from "./machine-pages.ts";
+import type { ShadowPages } from "./shadow-pages.ts";
 
 const V = 1;
 
@@ -26,7 +26,7 @@ export class ShadowTable {
 
   constructor(
     private readonly hart: Hart,
-    private readonly pages: MachinePages,
+    private readonly pages: ShadowPages,
   ) {
     this.root = pages.alloc();
   }
