@@ -39,7 +39,7 @@ import {
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
 import { MonitorCheckpoint } from "./checkpoint.ts";
-import { HvCounters } from "./counters.ts";
+import { CounterFamily, counterId, HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { strategyFactory } from "./paging/registry.ts";
@@ -114,6 +114,16 @@ export interface HvRunResult {
 const CSRRW_OP = specByName("csrrw")?.op ?? 0;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
+
+// Counter ids of the exit path, resolved once (counters.ts): an exit counts without building a name.
+const EXIT_HIDDEN_FAULT = counterId("exit.hidden_fault");
+const EXIT_SBI = counterId("exit.sbi");
+const EXIT_MMIO_LOAD = counterId("exit.mmio.load");
+const EXIT_MMIO_STORE = counterId("exit.mmio.store");
+const EXIT_INTERRUPT = new CounterFamily(32, (c) => `exit.interrupt.${INTERRUPT_NAMES[c] ?? c}`);
+const INJECT = new CounterFamily(32, (c) => `inject.${INTERRUPT_NAMES[c]}`);
+const EXIT_REFLECT = new CounterFamily(32, (c) => `exit.reflect.${EXCEPTION_NAMES[c] ?? c}`);
+const EXIT_CSR = new CounterFamily(4096, (csr) => `exit.emulate.csr.${csrLabel(csr)}`);
 
 export class Hypervisor implements MachineTrapHandler {
   readonly config: HypervisorConfig;
@@ -291,7 +301,7 @@ export class Hypervisor implements MachineTrapHandler {
   private onInterrupt(cause: number): void {
     // Only the machine timer is enabled: it stands for the guest's stimecmp,
     // whose STIP the vCPU computes from time; injection happens in resume().
-    this.counters.add(`exit.interrupt.${INTERRUPT_NAMES[cause] ?? cause}`);
+    this.counters.bump(EXIT_INTERRUPT.id(cause));
   }
 
   private onException(g: Guest, cause: number, tval: number): void {
@@ -323,9 +333,7 @@ export class Hypervisor implements MachineTrapHandler {
   private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
     const v = g.vcpu;
     this.hart.reservation = -1; // a trap the guest sees clears it, as natively
-    this.counters.add(
-      interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
-    );
+    this.counters.bump(interrupt ? INJECT.id(cause) : EXIT_REFLECT.id(cause));
     v.scause = (interrupt ? 0x8000_0000 | cause : cause) >>> 0;
     v.sepc = this.hart.pc >>> 0;
     v.stval = tval >>> 0;
@@ -338,7 +346,7 @@ export class Hypervisor implements MachineTrapHandler {
   private pageFault(g: Guest, va: number, access: Access): void {
     switch (g.strategy.onPageFault(va >>> 0, access)) {
       case FAULT.FILLED:
-        this.counters.add("exit.hidden_fault");
+        this.counters.bump(EXIT_HIDDEN_FAULT);
         return;
       case FAULT.REFLECT:
         this.reflect(g, g.core.lastCause, va);
@@ -353,7 +361,7 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** ecall from pretend-S would go to M-mode firmware: the hypervisor serves SBI in its place (sbi.ts). */
   private supervisorEcall(g: Guest): void {
-    this.counters.add("exit.sbi");
+    this.counters.bump(EXIT_SBI);
     this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
     const x = this.hart.x;
     this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
@@ -419,7 +427,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.reflect(g, CAUSE.ILLEGAL_INSTRUCTION, word);
       return;
     }
-    this.counters.add(`exit.emulate.csr.${csrLabel(csr)}`);
+    this.counters.bump(EXIT_CSR.id(csr));
     if (writes) {
       const oldSatp = v.satp;
       const value = op === 0 ? src : op === 1 ? old | src : old & ~src;
@@ -471,10 +479,10 @@ export class Hypervisor implements MachineTrapHandler {
     this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
-      this.counters.add("exit.mmio.store");
+      this.counters.bump(EXIT_MMIO_STORE);
       dev.store(off, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
     } else {
-      this.counters.add("exit.mmio.load");
+      this.counters.bump(EXIT_MMIO_LOAD);
       const raw = dev.load(off, width);
       const rd = rdOf(word);
       const shift = 32 - width * 8;

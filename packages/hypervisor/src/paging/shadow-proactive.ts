@@ -76,6 +76,9 @@ export class ShadowProactive implements PagingStrategy {
   /** Writable shadow mappings by guest page, so a page that becomes a page table can be write-protected everywhere. */
   private readonly writable = new Map<number, WritableList>();
   private active: ProactiveShadow | undefined;
+  /** The guest root and view `active` was chosen for (-2: none): exits between switches skip the key and the cache. */
+  private activeRoot = -2;
+  private activeView = -1;
   private nextId = 0;
 
   constructor(private readonly core: ShadowCore) {
@@ -85,7 +88,11 @@ export class ShadowProactive implements PagingStrategy {
   private current(): ProactiveShadow {
     const v = this.core.vcpu;
     const rootGppn = v.satp < 0 ? v.satp & 0x3fffff : -1;
-    const key = `${rootGppn}:${v.viewKey()}`;
+    const view = v.viewKey();
+    // Already the most recently used: only a switch makes another shadow current.
+    if (this.active !== undefined && rootGppn === this.activeRoot && view === this.activeView)
+      return this.active;
+    const key = `${rootGppn}:${view}`;
     let e = this.cache.use(key);
     if (e) {
       if (e !== this.active) this.core.counters.add("shadow.reused");
@@ -94,6 +101,8 @@ export class ShadowProactive implements PagingStrategy {
       this.cache.reclaim(e);
     }
     this.active = e;
+    this.activeRoot = rootGppn;
+    this.activeView = view;
     return e;
   }
 
@@ -272,6 +281,7 @@ export class ShadowProactive implements PagingStrategy {
 
   /** A shadow leaves the cache: it no longer depends on any page table. */
   private forget(e: ProactiveShadow): void {
+    if (e === this.active) this.activeRoot = -2;
     for (let i = 0; i < e.deps.length; i += 2) {
       const p = this.ptPages.get(e.deps[i]);
       if (p?.parents.get(e.deps[i + 1])?.shadow !== e) continue;
@@ -290,6 +300,7 @@ export class ShadowProactive implements PagingStrategy {
 
   restore(state: ObjectState): void {
     restoreState(state);
+    this.activeRoot = -2;
   }
 
   dispose(): void {
