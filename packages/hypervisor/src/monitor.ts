@@ -118,6 +118,9 @@ const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
 // Counter ids of the exit path, resolved once (counters.ts): an exit counts without building a name.
 const EXIT_HIDDEN_FAULT = counterId("exit.hidden_fault");
 const EXIT_SBI = counterId("exit.sbi");
+const EXIT_SRET = counterId("exit.emulate.sret");
+const EXIT_WFI = counterId("exit.emulate.wfi");
+const EXIT_SFENCE = counterId("exit.emulate.sfence.vma");
 const EXIT_MMIO_LOAD = counterId("exit.mmio.load");
 const EXIT_MMIO_STORE = counterId("exit.mmio.store");
 const EXIT_INTERRUPT = new CounterFamily(32, (c) => `exit.interrupt.${INTERRUPT_NAMES[c] ?? c}`);
@@ -388,7 +391,7 @@ export class Hypervisor implements MachineTrapHandler {
       return;
     }
     if (v.mode === 1 && (name === "sret" || name === "wfi" || name === "sfence.vma")) {
-      this.counters.add(`exit.emulate.${name}`);
+      this.counters.bump(name === "sret" ? EXIT_SRET : name === "wfi" ? EXIT_WFI : EXIT_SFENCE);
       if (name === "sret") {
         this.hart.instret++; // it retires, as natively
         this.hart.reservation = -1; // the hart's sret clears it
