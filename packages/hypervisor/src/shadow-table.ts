@@ -34,6 +34,8 @@ export class ShadowTable {
   constructor(
     private readonly hart: Hart,
     private readonly pages: ShadowPages,
+    /** Told of every level-0 table allocated (a cost model prices each table the VMM creates). */
+    private readonly onLeafAlloc: () => void = () => {},
   ) {
     this.root = pages.alloc();
   }
@@ -49,6 +51,7 @@ export class ShadowTable {
     if (leaf === 0) {
       if (!create) return -1;
       leaf = this.pages.alloc();
+      this.onLeafAlloc();
       this.leaves[i] = leaf;
       this.leafPages++;
       this.livePos[i] = this.liveCount;

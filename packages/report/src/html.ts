@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { exitsByReason, guestInstructions, labeler, tlbMissRate, totalExits } from "./derive.ts";
 import { type Described, describedParts, headline } from "./headline.ts";
+import { literatureSection } from "./literature.ts";
 import type { CellRow, Results } from "./results.ts";
 import { type Chart, nanoTable, strategyColors } from "./specs.ts";
 
@@ -220,7 +221,7 @@ function nanoSection(results: Results): string {
     .join("\n");
   return `<section id="nano-table"><h2>Nanobenchmarks: cycles per operation</h2>
 <p class="how">Modeled cycles per operation, ${esc(t.method)}; in brackets, the ratio to native. Adams &amp; Agesen's names: csrwr stands for cr8wr, trap for divzero, callret for call/ret.</p>
-<table class="sortable" id="nano"><thead>${head}</thead><tbody>${body}</tbody></table></section>`;
+<div class="wide"><table class="sortable" id="nano"><thead>${head}</thead><tbody>${body}</tbody></table></div></section>`;
 }
 
 /** Says which cells' wall-clock figures the bench flagged as noisy, if any. */
@@ -347,6 +348,7 @@ th[aria-sort="ascending"]::after { content: " ▲"; font-size: 10px; }
 th[aria-sort="descending"]::after { content: " ▼"; font-size: 10px; }
 tr.failed td { background: var(--bad-bg); }
 .scroll { overflow: auto; max-height: 80vh; border: 1px solid var(--line); }
+.wide { overflow-x: auto; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
 .ratio { color: var(--muted); font-size: 12px; }
 table.small td, table.small th { padding: 2px 8px; }
@@ -426,6 +428,7 @@ export function renderHtml(results: Results, charts: readonly Chart[], generated
     ...(about ? [`<a href="#about">what was measured</a>`] : []),
     ...charts.map((c) => `<a href="#chart-${esc(c.name)}">${esc(c.title)}</a>`),
     ...(nano ? [`<a href="#nano-table">nanobenchmark table</a>`] : []),
+    `<a href="#literature">what the literature says</a>`,
     `<a href="#cells">every cell</a>`,
   ].join(" ");
   return `<!doctype html>
@@ -450,6 +453,7 @@ ${about}
 ${charts.length === 0 ? "<p><strong>No chart could be drawn:</strong> no cell has a usable measurement.</p>" : ""}
 ${charts.map(chartSection).join("\n")}
 ${nano}
+${literatureSection(results)}
 ${cellsTable(results)}
 <footer>Generated ${esc(generated.toISOString())} by <code>shadowlab report</code> from <code>${esc(results.source)}</code>. This page needs no network: the charts are drawn by vega, vega-lite and vega-embed, inlined.</footer>
 </main>

@@ -8,10 +8,18 @@
 import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
+  readonly modes = SHADOW_MODES;
   private readonly views = new Map<number, ShadowTable>();
 
   constructor(private readonly core: ShadowCore) {}
@@ -84,6 +92,10 @@ export class ShadowOnDemand implements PagingStrategy {
       if (this.core.pages.used <= this.core.budgetPages) break;
     }
     // No machine flush: a view not mapped now left the TLB when the monitor switched away from it.
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   checkpoint(): ObjectState {
