@@ -9,6 +9,8 @@ import {
   type Device,
   type Hart,
   type Image,
+  placeImage,
+  RAM_BASE,
   SifiveTest,
   Uart16550,
 } from "@shadowlab/emu-core";
@@ -17,17 +19,23 @@ import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import type { MachinePages } from "./machine-pages.ts";
-import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import type { MemoryVirtualizer, PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import { type ExecutionMode, isNested } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
+import { ShadowPages } from "./shadow-pages.ts";
 import { VCpu } from "./vcpu.ts";
 
-export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
+/** stuck: FAULT_LOOP_LIMIT identical faults without an instruction retired (emu-core's fault-loop.ts). */
+export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed" | "stuck";
 
 export class Guest {
   readonly vcpu = new VCpu();
   readonly memory: GuestMemory;
+  /** Machine pages of this guest's shadow tables, within its limit. */
+  readonly shadowPages: ShadowPages;
   readonly core: ShadowCore;
-  readonly strategy: PagingStrategy;
+  /** The guest's memory virtualizer: a shadow strategy, or nested paging (hw mode). */
+  readonly virtualizer: MemoryVirtualizer;
   readonly uart: Uart16550;
   readonly test: SifiveTest;
   readonly devices: Device[];
@@ -40,6 +48,8 @@ export class Guest {
   exitCode = 0;
   /** Why the guest failed (state "failed"). */
   error = "";
+  /** One line per image section that lost bytes to guest-physical addresses that map nothing (see placeImage). */
+  readonly loadWarnings: readonly string[];
   /** mtime at which a waiting guest (WFI) becomes runnable again. */
   wakeAt = Number.POSITIVE_INFINITY;
   private readonly out: number[] = [];
@@ -55,8 +65,13 @@ export class Guest {
     readonly counters: HvCounters,
     asids: AsidAllocator,
     onExit: (guest: Guest) => void,
+    readonly mode: ExecutionMode = "trap",
+    gstageRoot?: () => number,
+    /** Hard limit on the machine pages of this guest's shadow tables. */
+    shadowLimit = Number.POSITIVE_INFINITY,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
+    this.shadowPages = new ShadowPages(pages, shadowLimit, name);
     this.uart = new Uart16550((b) => this.out.push(b));
     this.test = new SifiveTest((code) => {
       this.state = "exited";
@@ -64,16 +79,16 @@ export class Guest {
       onExit(this);
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
-    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
-    this.strategy = factory(this.core);
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, this.shadowPages, this.devices, counters, asids);
+    this.core.mode = mode;
+    this.core.vmid = id + 1;
+    if (gstageRoot) this.core.gstageRoot = gstageRoot;
+    this.vcpu.hw = mode === "hw";
+    this.virtualizer = factory(this.core);
     if ("kernel" in image) {
+      this.loadWarnings = [];
       this.pc = this.bootKernel(image, ramSize);
       return;
-    }
-    for (const s of image.sections) {
-      this.memory.load(s.addr, s.bytes);
-      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
-      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
     }
     const entry = image.symbols.supervisor_entry;
     if (entry === undefined) {
@@ -81,8 +96,25 @@ export class Guest {
         `${name}: the image has no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
       );
     }
+    const regions = [
+      { name: "RAM", base: RAM_BASE, size: ramSize, kind: "ram" as const },
+      ...this.devices.map((d) => ({ name: d.name, base: d.base, size: d.size, kind: "device" as const })),
+    ];
+    const placed = placeImage(image, regions, { source: name, entry });
+    this.loadWarnings = placed.warnings;
+    for (const s of placed.image.sections) {
+      this.memory.load(s.addr, s.bytes);
+      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
+      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
+    }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;
+  }
+
+  /** The guest's shadow strategy (every virtualizer but nested is one). */
+  get strategy(): PagingStrategy {
+    if (isNested(this.virtualizer)) throw new Error(`${this.name}: nested paging has no shadow`);
+    return this.virtualizer as PagingStrategy;
   }
 
   /**
@@ -104,7 +136,9 @@ export class Guest {
   }
 
   get done(): boolean {
-    return this.state === "exited" || this.state === "wfi" || this.state === "failed";
+    return (
+      this.state === "exited" || this.state === "wfi" || this.state === "failed" || this.state === "stuck"
+    );
   }
 
   fail(message: string): void {
@@ -112,8 +146,14 @@ export class Guest {
     this.error = message;
   }
 
+  /** The guest makes no progress: it repeats one fault (the reason says which). */
+  stuck(reason: string): void {
+    this.state = "stuck";
+    this.error = reason;
+  }
+
   dispose(): void {
-    this.strategy.dispose();
+    this.virtualizer.dispose();
     this.memory.release();
   }
 }

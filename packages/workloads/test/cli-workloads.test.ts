@@ -96,9 +96,12 @@ describe("shadowlab-workloads run", () => {
     expect(r.stderr[0]).toBe("shadowlab-workloads: stopped after 1000 instructions (budget)");
   });
 
-  it("--stats - writes the counters as JSON", async () => {
+  it("--stats - writes the counters as JSON, alone on stdout: console and summary go to stderr", async () => {
     const r = await cli("run", "syscall", "-p", "iterations=10", "--stats", "-");
-    const json = JSON.parse(r.stdout.slice(r.stdout.indexOf("\n{") + 1));
+    const json = JSON.parse(r.stdout);
+    expect(r.stderr.join("\n")).toMatch(
+      /--- syscall iterations=10.*checksum 0x[0-9a-f]{8} matches the reference model/,
+    );
     expect(json).toMatchObject({
       workload: "syscall",
       params: { iterations: 10 },
@@ -109,10 +112,26 @@ describe("shadowlab-workloads run", () => {
   });
 });
 
+describe("shadowlab-workloads --version and examples", () => {
+  it("--version prints the package version", async () => {
+    const r = await cli("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+  it.each([["--help"], ["run", "--help"], ["export", "--help"], ["list", "--help"]])(
+    "%s %s shows examples",
+    async (...argv) => {
+      const r = await cli(...argv.filter(Boolean));
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Examples:\n( {2}\$ .*\n){2,3}/);
+    },
+  );
+});
+
 describe("shadowlab-workloads export", () => {
   it("writes the workload's ELF", async () => {
     const file = join(dir, "pf.elf");
-    const r = await cli("export", "pagefault", "--param", "cycles=2", "-o", file);
+    const r = await cli("export", "pagefault", "--param", "cycles=2", "--out", file);
     expect(r.code).toBe(0);
     const w = getWorkload("pagefault");
     const bytes = readFileSync(file);
@@ -130,7 +149,7 @@ describe("shadowlab-workloads mistakes: one line, exit 2", () => {
       "shadowlab-workloads: unknown workload 'nope' (workloads: ctxswitch, forkwait, syscall, pagefault, mmio, compute, preempt, nano)",
     ],
     [
-      ["export", "nope", "-o", "x.elf"],
+      ["export", "nope", "--out", "x.elf"],
       "shadowlab-workloads: unknown workload 'nope' (workloads: ctxswitch, forkwait, syscall, pagefault, mmio, compute, preempt, nano)",
     ],
     [
@@ -162,10 +181,10 @@ describe("shadowlab-workloads mistakes: one line, exit 2", () => {
       'shadowlab-workloads: --param expects key=value (got "iterations")',
     ],
     [
-      ["export", "syscall", "-o", "/nonexistent-dir/x.elf"],
-      "shadowlab-workloads: /nonexistent-dir/x.elf: cannot write (ENOENT)",
+      ["export", "syscall", "--out", "/nonexistent-dir/x.elf"],
+      "shadowlab-workloads: --out /nonexistent-dir/x.elf: directory /nonexistent-dir does not exist",
     ],
-    [["export", "syscall"], "error: required option '-o, --output <file>' not specified"],
+    [["export", "syscall"], "shadowlab-workloads: export needs --out <file.elf>"],
     [["run"], "error: missing required argument 'name'"],
     [["frobnicate"], "error: unknown command 'frobnicate'"],
     [
