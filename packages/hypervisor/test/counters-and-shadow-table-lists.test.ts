@@ -61,7 +61,9 @@ describe("shadow table live lists", () => {
     expect(pages.used).toBe(1);
     expect(t.get(900 << 22)).toBe(0);
     const seen: number[] = [];
-    t.forEach((va) => seen.push(va));
+    t.forEach((va) => {
+      seen.push(va);
+    });
     expect(seen).toEqual([]);
     // The table is usable again after a clear, and clears again.
     t.set(7 << 22, 0x80500, 0xdf);
