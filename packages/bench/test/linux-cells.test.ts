@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { runGroup } from "../src/cell.ts";
+import { linuxImage } from "../src/linux.ts";
+import type { ResultRow } from "../src/results.ts";
+import { expandSuite, validateSuite } from "../src/suite.ts";
+import { linuxSuite } from "../src/suites.ts";
+
+describe("the linux suite where the Linux image is absent", () => {
+  it("leaves every cell out at validation with the reason, runs none", () => {
+    const saved = process.env.SHADOWLAB_LINUX_IMAGE;
+    process.env.SHADOWLAB_LINUX_IMAGE = "/nonexistent/shadowlab-linux/Image";
+    try {
+      const suite = validateSuite(linuxSuite());
+      const { cells, excluded } = expandSuite(suite);
+      expect(cells).toEqual([]);
+      const groups = suite.workloads.reduce((n, w) => n + w.params.length, 0);
+      expect(excluded).toHaveLength(groups * suite.strategies.length);
+      for (const x of excluded)
+        expect(x.reason).toMatch(/^linux-\w+: the Linux image is not built on this machine/);
+    } finally {
+      if (saved === undefined) delete process.env.SHADOWLAB_LINUX_IMAGE;
+      else process.env.SHADOWLAB_LINUX_IMAGE = saved;
+    }
+  });
+
+  it("refuses a machine with less RAM than Linux is run with, naming both", () => {
+    const suite = validateSuite({
+      name: "small-ram",
+      workloads: [{ workload: "linux-forkwait", params: { n: 2 } }],
+      strategies: ["native"],
+      machines: { ramMib: 32 },
+    });
+    const { cells, excluded } = expandSuite(suite);
+    expect(cells).toEqual([]);
+    expect(excluded[0].reason).toMatch(
+      /linux-forkwait: (the Linux image is not built|Linux is run with at least 64 MiB of RAM; the machine has 32)/,
+    );
+  });
+
+  it("rejects a parameter outside /init's bounds, naming it", () => {
+    expect(() =>
+      validateSuite({ name: "bad", workloads: [{ workload: "linux-lat_ctx", params: { procs: 200 } }] }),
+    ).toThrow(/workloads\[0\]\.params\.procs: must be an integer from 2 to 96 \(got 200\)/);
+  });
+});
+
+const found = linuxImage();
+const skip = "missing" in found ? found.missing : undefined;
+
+describe.skipIf(skip)(
+  `a Linux cell natively and under a strategy${skip ? ` (skipped: ${skip})` : ""}`,
+  () => {
+    it("gives the same output under the strategy as natively, and fills the ROI columns", async () => {
+      const suite = validateSuite({
+        name: "linux-one",
+        workloads: [{ workload: "linux-forkwait", params: { n: 2, pages: 1 } }],
+        strategies: ["native", "shadow-ondemand"],
+        machines: { ramMib: 64 },
+        repetitions: 2,
+        warmup: 0,
+      });
+      const { cells } = expandSuite(suite);
+      const rows: ResultRow[] = [];
+      await runGroup({ suite, cells }, (r) => rows.push(r));
+      expect(rows.map((r) => [r.strategy, r.status, r.error])).toEqual([
+        ["native", "ok", ""],
+        ["shadow-ondemand", "ok", ""],
+      ]);
+      const [native, hv] = rows;
+      expect(hv.output_equal).toBe(true);
+      expect(hv.output_sha256).toBe(native.output_sha256);
+      for (const r of rows) {
+        expect(r.ops).toBe(2);
+        expect(r.roi_instructions).toBeGreaterThan(0);
+        // The region is a small part of a run that boots Linux.
+        expect(r.run.instructions).toBeGreaterThan(10 * (r.roi_instructions ?? 0));
+        expect(r.wall_samples).toBe(2);
+      }
+      // The same guest instructions retire in the region either way; only the hypervisor exits.
+      expect(hv.roi_instructions).toBe(native.roi_instructions);
+      expect(native.counters["traps.toHandler"] ?? 0).toBe(0);
+      expect(hv.counters["traps.toHandler"]).toBeGreaterThan(0);
+    }, 240_000);
+  },
+);
