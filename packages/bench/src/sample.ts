@@ -100,11 +100,9 @@ export function buildRig(image: GuestFiles, m: MachineSpec, strategy: string): R
         ? "mark"
         : g.state === "exited"
           ? "exit"
-          : g.state === "wfi"
-            ? "wfi"
-            : g.state === "failed"
-              ? "failed"
-              : "budget";
+          : g.state === "wfi" || g.state === "failed" || g.state === "stuck"
+            ? g.state
+            : "budget";
       return {
         reason,
         exitCode: g.exitCode,

@@ -7,6 +7,7 @@
 import { CAUSE, COMPARATOR_HIGH_MAX, CSR, IRQ, MSTATUS } from "./csr.ts";
 import type { Hart } from "./hart.ts";
 import { hCsrFault, hCsrRead, hCsrWrite, MISA_H, NOT_MINE } from "./hext/csr.ts";
+import { TINFO, TSELECT } from "./triggers.ts";
 
 /** MXL=1 (RV32) | A | I | M | S | U. */
 export const MISA = (1 << 30) | (1 << 0) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
@@ -186,6 +187,8 @@ export function csrRead(h: Hart, csr: number): number | undefined {
     case CSR.timeh:
       return hi(h.mtime);
   }
+  const trigger = h.triggers.read(csr);
+  if (trigger !== undefined) return trigger;
   if (csr >= 0x3a0 && csr <= 0x3af) return h.pmpcfg[csr - 0x3a0] >>> 0;
   if (csr >= 0x3b0 && csr <= 0x3ef) return h.pmpaddr[csr - 0x3b0] >>> 0;
   // Hardware performance monitors are hard-wired to zero (a legal WARL choice).
@@ -205,6 +208,10 @@ export function asidLen(h: Hart): number {
 /** Write a CSR with WARL legalisation; the caller has done csrCheck. */
 export function csrWrite(h: Hart, csr: number, v: number): void {
   if (h.hx !== undefined && hCsrWrite(h, h.hx, csr, v)) return;
+  if (csr >= TSELECT && csr <= TINFO) {
+    if (h.triggers.write(csr, v)) h.invalidateMemos(); // a watched page must lose its memos
+    return;
+  }
   switch (csr) {
     case CSR.mstatus:
       writeMstatus(h, (h.mstatus & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE));

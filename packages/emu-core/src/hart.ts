@@ -23,6 +23,7 @@ import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
 import { csrFault, csrRead, csrWrite } from "./csrfile.ts";
 import type { Device } from "./devices/device.ts";
 import { DirtyPages } from "./dirty-pages.ts";
+import { FaultLoop } from "./fault-loop.ts";
 import { hInstruction } from "./hext/insn.ts";
 import { HState } from "./hext/state.ts";
 import { isTwoStage, peekTwoStage, translateTwoStage } from "./hext/translate.ts";
@@ -55,6 +56,7 @@ import {
 import type { RoiKind } from "./roi.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
+import { TRIGGER_EXECUTE, TRIGGER_LOAD, TRIGGER_STORE, Triggers } from "./triggers.ts";
 
 export const RAM_BASE = 0x8000_0000;
 
@@ -78,6 +80,13 @@ export interface HartConfig {
   /** Implemented ASID bits in satp (0..9). */
   asidBits: number;
   /**
+   * Misaligned loads and stores: "perform" them (as hardware may, byte by
+   * byte on the slow path, each counted in `misalignedAccesses`) or "trap"
+   * with an address-misaligned exception. LR/SC and AMOs always trap (spec:
+   * Zaamo/Zalrsc misaligned atomics raise address-misaligned or access faults).
+   */
+  misaligned: "perform" | "trap";
+  /**
    * The H extension (hypervisor, privileged spec 1.12 chapter 8): misa.H, V
    * mode, the hypervisor and VS CSRs, two-stage translation. Off by default,
    * so guests written for RV32IMA see the machine they always saw.
@@ -92,10 +101,13 @@ export const DEFAULT_HART: HartConfig = {
   // that is 10 instructions per tick (an assumption of the model, not a measurement).
   instructionsPerTick: 10,
   asidBits: 9,
+  // The official rv32ui ma_data test expects misaligned accesses to work, as on QEMU.
+  misaligned: "perform",
   hExtension: false,
 };
 
-export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark";
+/** exit: powered off; budget: instructions spent; wfi: no interrupt can ever arrive; stop: asked to; mark: an ROI mark retired; stuck: see FaultLoop. */
+export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark" | "stuck";
 
 /** Privilege level: 0 = U, 1 = S, 3 = M. */
 export type Priv = 0 | 1 | 3;
@@ -194,6 +206,12 @@ export class Hart {
   /** The walker's view of RAM (PTE reads and A/D write-backs). */
   readonly ptes: RamPteMemory;
   readonly traps = new TrapCounters();
+  /** Misaligned loads and stores performed (config.misaligned "perform"). */
+  misalignedAccesses = 0;
+  /** Identical faults in a row without an instruction retired: a stuck guest stops with reason "stuck". */
+  readonly faultLoop = new FaultLoop();
+  /** Sdtrig address-match triggers (tselect/tdata1-3/tinfo), looked at on slow paths only. */
+  readonly triggers = new Triggers();
 
   // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
   private fVpn = -1;
@@ -405,6 +423,8 @@ export class Hart {
 
   /** Take a trap (exception or interrupt) from the current pc, with delegation (3.1.8). */
   trap(cause: number, tval: number, interrupt: boolean): void {
+    if (!interrupt && this.faultLoop.stuck(this.pc >>> 0, cause, tval >>> 0, this.instret))
+      this.requestStop("stuck");
     if (this.hx !== undefined) {
       hTrap(this, this.hx, cause, tval, interrupt);
       return;
@@ -679,6 +699,10 @@ export class Hart {
   /** Fill the fetch memo for this.pc; false after raising a fault. */
   private refillFetch(): boolean {
     const pc = this.pc;
+    if (this.triggers.armed && this.triggerFires(TRIGGER_EXECUTE, pc)) {
+      this.trap(CAUSE.BREAKPOINT, pc, false);
+      return false;
+    }
     const ppn = this.translate(pc, ACCESS_FETCH);
     if (ppn < 0) {
       this.trap(this.tCause, pc, false);
@@ -696,12 +720,18 @@ export class Hart {
       this.decoded[page] = dec;
     }
     this.fDec = dec;
-    this.fVpn = pc >>> 12;
+    // A page a trigger watches keeps no memo: each of its fetches comes back here.
+    this.fVpn = this.triggers.armed && this.triggers.watches(pc >>> 12) ? -1 : pc >>> 12;
     this.fOff = off;
     this.fIdx = this.tIdx;
     this.fHit = this.tHit;
     this.fOrder = -1;
     return true;
+  }
+
+  /** Whether an Sdtrig trigger fires for this access now (priority above faults: priv. spec 3.1.15). */
+  private triggerFires(kind: number, addr: number): boolean {
+    return this.triggers.fires(kind, addr >>> 0, this.priv, (this.mstatus & MSTATUS.MIE) !== 0);
   }
 
   /** Decode the word at the fetch memo's page slot into the cache. */
@@ -724,7 +754,12 @@ export class Hart {
 
   /** Loads that miss the memo or are misaligned. Returns the value (sign-extended as asked). */
   private loadSlow(va: number, width: 1 | 2 | 4, signed: boolean): number {
+    if (this.triggers.armed && this.triggerFires(TRIGGER_LOAD, va)) {
+      this.exception(CAUSE.BREAKPOINT, va);
+      return 0;
+    }
     if ((va & (width - 1)) !== 0) {
+      if (this.config.misaligned === "perform") return this.loadMisaligned(va, width, signed);
       this.exception(CAUSE.MISALIGNED_LOAD, va);
       return 0;
     }
@@ -736,7 +771,7 @@ export class Hart {
     const page = this.ramPage(ppn);
     if (page >= 0) {
       const off = page + (va & 0xfff);
-      this.lVpn = va >>> 12;
+      this.lVpn = this.triggers.armed && this.triggers.watches(va >>> 12) ? -1 : va >>> 12;
       this.lOff = page;
       this.lIdx = this.tIdx;
       this.lHit = this.tHit;
@@ -759,7 +794,12 @@ export class Hart {
 
   /** Stores that miss the memo or are misaligned; false after a fault. */
   private storeSlow(va: number, width: 1 | 2 | 4, value: number): boolean {
+    if (this.triggers.armed && this.triggerFires(TRIGGER_STORE, va)) {
+      this.exception(CAUSE.BREAKPOINT, va);
+      return false;
+    }
     if ((va & (width - 1)) !== 0) {
+      if (this.config.misaligned === "perform") return this.storeMisaligned(va, width, value);
       this.exception(CAUSE.MISALIGNED_STORE, va);
       return false;
     }
@@ -772,7 +812,7 @@ export class Hart {
     const pa = ppn * 4096 + (va & 0xfff);
     if (page >= 0) {
       const off = page + (va & 0xfff);
-      const watched = ppn === this.watchPage;
+      const watched = ppn === this.watchPage || (this.triggers.armed && this.triggers.watches(va >>> 12));
       if (!watched) {
         this.sVpn = va >>> 12;
         this.sOff = page;
@@ -780,7 +820,7 @@ export class Hart {
         this.sHit = this.tHit;
       }
       this.writeRam(off, width, value);
-      if (watched) this.onWatchedStore(pa);
+      if (ppn === this.watchPage) this.onWatchedStore(pa);
       return true;
     }
     const d = this.device(pa);
@@ -791,6 +831,62 @@ export class Hart {
     this.deviceStores++;
     d.store(pa - d.base, width, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff));
     return true;
+  }
+
+  /**
+   * Misaligned loads and stores (config.misaligned "perform"), on the slow
+   * path only. Each page the access touches is translated once, before any
+   * byte moves, so a fault leaves registers and memory as they were; the
+   * fault names the address of the portion that faulted (priv. spec 3.1.16).
+   * Only RAM is accessed this way: a misaligned access to a device, or
+   * beyond RAM, is an access fault (which the spec allows for any
+   * misaligned access). Stores to the HTIF tohost word must be aligned.
+   */
+  private loadMisaligned(va: number, width: 1 | 2 | 4, signed: boolean): number {
+    if (!this.misalignedSpan(va, width, ACCESS_LOAD)) return 0;
+    let v = 0;
+    for (let i = 0; i < width; i++) v |= this.ram[this.misalignedByte(va, i)] << (8 * i);
+    if (width === 4) return v | 0;
+    return signed ? (v << 16) >> 16 : v;
+  }
+
+  private storeMisaligned(va: number, width: 1 | 2 | 4, value: number): boolean {
+    if (!this.misalignedSpan(va, width, ACCESS_STORE)) return false;
+    for (let i = 0; i < width; i++) this.writeRam(this.misalignedByte(va, i), 1, (value >>> (8 * i)) & 0xff);
+    return true;
+  }
+
+  /** RAM offsets of the pages under a misaligned access (first page, and the next one when it crosses). */
+  private maPage0 = 0;
+  private maPage1 = 0;
+
+  /** Translates the pages of a misaligned access to RAM; false after raising the fault. */
+  private misalignedSpan(va: number, width: number, access: Access): boolean {
+    this.misalignedAccesses++;
+    this.maPage0 = this.ramPageFor(va, access);
+    if (this.maPage0 < 0) return false;
+    const last = (va + width - 1) | 0;
+    if (last >>> 12 === va >>> 12) return true;
+    this.maPage1 = this.ramPageFor(last & ~0xfff, access);
+    return this.maPage1 >= 0;
+  }
+
+  /** RAM offset of byte i of the misaligned access at va (after misalignedSpan). */
+  private misalignedByte(va: number, i: number): number {
+    const a = (va + i) | 0;
+    return (a >>> 12 === va >>> 12 ? this.maPage0 : this.maPage1) + (a & 0xfff);
+  }
+
+  /** RAM offset of the page a data address maps to, or -1 after raising the page or access fault at va. */
+  private ramPageFor(va: number, access: Access): number {
+    const ppn = this.translate(va, access);
+    if (ppn < 0) {
+      this.exception(this.tCause, va);
+      return -1;
+    }
+    const page = this.ramPage(ppn);
+    if (page < 0) this.exception(access === ACCESS_LOAD ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, va);
+    return page;
   }
 
   /** Write RAM and drop the decoded-instruction slot it overlaps. */
@@ -806,6 +902,10 @@ export class Hart {
   /** LR, SC and AMOs: word-aligned RAM only (devices give access faults). */
   private atomic(op: number, rd: number, va: number, src: number): boolean {
     const isLr = op === 60;
+    if (this.triggers.armed && this.triggerFires(isLr ? TRIGGER_LOAD : TRIGGER_STORE | TRIGGER_LOAD, va)) {
+      this.exception(CAUSE.BREAKPOINT, va);
+      return false;
+    }
     if ((va & 3) !== 0) {
       this.exception(isLr ? CAUSE.MISALIGNED_LOAD : CAUSE.MISALIGNED_STORE, va);
       return false;

@@ -10,6 +10,7 @@ import { Uart16550 } from "./devices/uart16550.ts";
 import { DEFAULT_HART, Hart, type HartConfig, type MachineTrapHandler, type StopReason } from "./hart.ts";
 import { hextSnapshot } from "./hext/state.ts";
 import type { Image } from "./image.ts";
+import { type BusRegion, placeImage } from "./image-placement.ts";
 import { measuredRoi, type Roi, type RoiKind, type RoiMark, roiRegions } from "./roi.ts";
 import { diffStats, type StatsSnapshot, trapSnapshot } from "./stats.ts";
 import type { TlbCounters } from "./tlb.ts";
@@ -146,9 +147,26 @@ export class Machine {
     this.hart.handler = handler;
   }
 
-  /** Copy an image into RAM, set pc to its entry, and enable HTIF when it defines `tohost`. */
-  load(image: Image): void {
-    for (const s of image.sections) {
+  /** RAM and every device on the bus, as images are placed against them. */
+  regions(): BusRegion[] {
+    const h = this.hart;
+    return [
+      { name: "RAM", base: h.ramBase, size: h.ramSize, kind: "ram" },
+      ...h.devices.map((d) => ({ name: d.name, base: d.base, size: d.size, kind: "device" as const })),
+    ];
+  }
+
+  /**
+   * Copy an image into RAM, set pc to its entry, and enable HTIF when it
+   * defines `tohost`. Bytes that land on no memory or device are dropped
+   * (as QEMU's loader drops them): one warning per such section is returned
+   * (and passed to `onWarning`) for the caller to show. Throws ImageError
+   * when a section overlaps a device or the entry point is not in RAM.
+   */
+  load(image: Image, opts: { source?: string; onWarning?: (line: string) => void } = {}): readonly string[] {
+    const placed = placeImage(image, this.regions(), { source: opts.source });
+    for (const w of placed.warnings) opts.onWarning?.(w);
+    for (const s of placed.image.sections) {
       this.hart.loadBytes(s.addr, s.bytes);
       const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
       if (extra > 0) this.hart.loadBytes(s.addr + s.bytes.length, new Uint8Array(extra));
@@ -159,6 +177,7 @@ export class Machine {
       this.tohost = tohost >>> 0;
       this.hart.watch(this.tohost);
     }
+    return placed.warnings;
   }
 
   /** Console output so far, decoded as UTF-8. */
@@ -232,6 +251,7 @@ export class Machine {
       traps: trapSnapshot(h.traps, h.hx !== undefined),
       tlb,
       walk: { ...h.walkCounters },
+      memory: { misaligned: h.misalignedAccesses },
       ...(h.hx !== undefined ? { hext: hextSnapshot(h.hx) } : {}),
       extra,
     };

@@ -80,6 +80,8 @@ export interface StatsSnapshot {
   /** One entry when the TLB is unified ("tlb"), two when split ("itlb", "dtlb"). */
   tlb: Record<string, TlbCounters>;
   walk: WalkCounters;
+  /** Data accesses: misaligned loads and stores the hart performed (HartConfig.misaligned "perform"). */
+  memory: { misaligned: number };
   /** H extension (machines that have it): walks by stage and hfences by kind. The machine's own walks stay in `walk`. */
   hext?: { walkVs: WalkCounters; walkG: WalkCounters; hfence: HfenceCounters };
   /** Counters contributed by other layers (a hypervisor, devices, ...). */

@@ -3,13 +3,13 @@
  * the real bin in a child process.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { Assembler } from "../src/asm/index.ts";
-import { EXIT_BUDGET, EXIT_USAGE, EXIT_WFI, type Io, main } from "../src/cli/emu.ts";
+import { EXIT_BUDGET, EXIT_STUCK, EXIT_USAGE, EXIT_WFI, type Io, main } from "../src/cli/emu.ts";
 import { writeElf } from "../src/elf.ts";
 import type { Image } from "../src/image.ts";
 import { buildVTest, V } from "./support/tohost-env.ts";
@@ -118,9 +118,11 @@ describe("shadowlab-emu run", () => {
   });
 
   describe("--stats", () => {
-    it("writes every counter as JSON to stdout", async () => {
+    it("writes every counter as JSON to stdout, alone: the guest's console goes to stderr", async () => {
       const r = await cli("run", failing7(), "--stats");
       expect(r.code).toBe(7);
+      expect(r.console).toBe("");
+      expect(r.stderr).toContain("about to fail");
       const s = JSON.parse(r.stdout);
       expect(s.reason).toBe("exit");
       expect(s.exitCode).toBe(7);
@@ -143,6 +145,57 @@ describe("shadowlab-emu run", () => {
       const s = JSON.parse(readFileSync(file, "utf8"));
       expect(Object.keys(s)).toEqual(expect.arrayContaining(["instructions", "traps", "tlb", "walk"]));
       expect(s.instructions.total).toBeGreaterThan(20);
+      expect(readdirSync(dir).filter((f) => f.includes("stats.json") && f !== "stats.json")).toEqual([]);
+    });
+
+    it("checks the --stats directory before running: a missing one is a one-line error and nothing runs", async () => {
+      const r = await cli("run", hello(), "--stats", join(dir, "no-such-dir", "s.json"));
+      expect(r.code).toBe(EXIT_USAGE);
+      expect(r.console).toBe("");
+      expect(r.stderr).toEqual([
+        expect.stringMatching(/^shadowlab-emu: --stats .*no-such-dir.*does not exist$/),
+      ]);
+    });
+
+    it("a --stats path under a file, or naming a directory, is a one-line error", async () => {
+      for (const bad of [join(hello(), "s.json"), dir]) {
+        const r = await cli("run", hello(), "--stats", bad);
+        expect(r.code).toBe(EXIT_USAGE);
+        expect(r.stderr).toHaveLength(1);
+        expect(r.stderr[0]).toMatch(/^shadowlab-emu: --stats /);
+      }
+    });
+  });
+
+  describe("--misaligned", () => {
+    const misaligned = () =>
+      program((a) =>
+        a.li("t0", 0x8000_0101).lw("a0", 0, "t0").li("t1", TEST_DEVICE).li("a0", 0x5555).sw("a0", 0, "t1"),
+      );
+    it("performs misaligned loads by default and counts them", async () => {
+      const r = await cli("run", misaligned(), "--stats");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).memory.misaligned).toBe(1);
+    });
+    it("--misaligned trap raises address-misaligned instead (here into mtvec 0: stuck)", async () => {
+      const r = await cli("run", misaligned(), "--misaligned", "trap", "--stats");
+      const s = JSON.parse(r.stdout);
+      expect(s.traps.exceptions.misaligned_load).toBe(1);
+      expect(s.memory.misaligned).toBe(0);
+    });
+  });
+
+  describe("a guest stuck faulting", () => {
+    it("stops after the documented number of identical faults with one line and exit code 123", async () => {
+      // mtvec = 0 maps nothing: the fetch fault's handler cannot be fetched either.
+      const r = await cli(
+        "run",
+        program((a) => a.csrw("mtvec", "zero").li("t0", 0x2000_0000).jr("t0")),
+      );
+      expect(r.code).toBe(EXIT_STUCK);
+      expect(r.stderr).toEqual([
+        "shadowlab-emu: guest stuck: 1000 identical faults in a row without progress: fetch_access at pc 0x00000000 (tval 0x00000000)",
+      ]);
     });
   });
 
@@ -250,6 +303,12 @@ describe("shadowlab-emu run", () => {
       ["--trace -1", () => ["run", hello(), "--trace", "-1"], /--trace/],
       ["--tlb-replacement fifo", () => ["run", hello(), "--tlb-replacement", "fifo"], /fifo/],
       ["an unknown option", () => ["run", hello(), "--bogus"], /bogus/],
+      [
+        "--max-instructions 99999999999999999999",
+        () => ["run", hello(), "--max-instructions", "99999999999999999999"],
+        /--max-instructions must be an integer from 1 to/,
+      ],
+      ["--misaligned sometimes", () => ["run", hello(), "--misaligned", "sometimes"], /--misaligned/],
       ["a missing file argument", () => ["run"], /nothing to run/],
       [
         "a kernel that is not one",
@@ -268,6 +327,75 @@ describe("shadowlab-emu run", () => {
       expect(r.stderr[0]).not.toMatch(/\bat .*\.ts:\d+/);
       expect(r.console).toBe("");
     });
+  });
+});
+
+describe("images as QEMU's virt loader takes them", () => {
+  const text = (): Image => {
+    const a = new Assembler({ text: 0x8000_0000 });
+    a.label("_start");
+    printAndExit(a, "loaded\n", 0);
+    return a.assemble();
+  };
+  const withSection = (image: Image, addr: number, size: number, entry = image.entry): string =>
+    elfFile({
+      ...image,
+      entry,
+      sections: [
+        { name: "extra", addr, bytes: new Uint8Array(size).fill(0xaa), flags: "r" },
+        ...image.sections,
+      ],
+    });
+
+  it("drops a segment below RAM (GNU ld's headers at 0x7ffff000) with one warning naming it, and runs", async () => {
+    const r = await cli("run", withSection(text(), 0x7fff_f000, 0x1000));
+    expect(r.code).toBe(0);
+    expect(r.console).toBe("loaded\n");
+    expect(r.stderr).toEqual([
+      expect.stringMatching(
+        /^shadowlab-emu: warning: .*segment extra \(0x7ffff000-0x7fffffff, 4096 bytes\) maps no memory or device; dropped$/,
+      ),
+    ]);
+  });
+
+  it("keeps the part of a segment that lands in RAM (here its last page; RAM is 128 MiB)", async () => {
+    const r = await cli("run", withSection(text(), 0x8800_0000 - 0x1000, 0x3000));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toEqual([
+      expect.stringMatching(/segment extra .*: 8192 of its 12288 bytes map no memory or device; dropped$/),
+    ]);
+  });
+
+  it.each([
+    [
+      "a segment over the UART",
+      () => withSection(text(), 0x1000_0000, 16),
+      /segment extra \(0x10000000-0x1000000f\) overlaps the uart16550 device/,
+    ],
+    [
+      "an entry point that maps nothing",
+      () => withSection(text(), 0x8000_2000, 4, 0x4000_0000),
+      /entry point 0x40000000 maps no memory/,
+    ],
+  ])("%s is a one-line error, exit code 2", async (_, file, message) => {
+    const r = await cli("run", file());
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.console).toBe("");
+    expect(r.stderr).toHaveLength(1);
+    expect(r.stderr[0]).toMatch(message);
+  });
+});
+
+describe("every command says its version and shows examples", () => {
+  it("--version", async () => {
+    const r = await cli("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+  it.each([[["--help"]], [["run", "--help"]], [["disasm", "--help"]]])("%j", async (argv) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Examples:\n( {2}\$ shadowlab-emu .*\n){2,3}/);
   });
 });
 
@@ -304,12 +432,12 @@ describe("the shadowlab-emu bin", () => {
       {
         cwd: root,
         encoding: "utf8",
-        timeout: 30_000,
+        timeout: 180_000,
       },
     );
     expect(r.error).toBeUndefined();
     expect(r.stdout).toBe("bin ok\n");
     expect(r.status).toBe(5);
     expect(r.stderr).toBe("");
-  }, 35_000);
+  }, 200_000);
 });

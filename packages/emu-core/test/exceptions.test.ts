@@ -230,6 +230,9 @@ describe("illegal instruction", () => {
   });
 });
 
+/** The machine of these tests with misaligned loads and stores trapping (the default performs them). */
+const TRAP_MISALIGNED = { ramSize: 8 * 1024 * 1024, misaligned: "trap" } as const;
+
 describe("breakpoint, misaligned and access faults", () => {
   it("ebreak raises a breakpoint with its own pc in mtval, from M and from U", () => {
     for (const mode of [MODE.M, MODE.U] as const) {
@@ -257,11 +260,14 @@ describe("breakpoint, misaligned and access faults", () => {
       2,
     ],
   ])("a misaligned %s faults with the address in mtval and touches nothing", (_n, emit, cause, off) => {
-    const g = runGuest((a) => {
-      a.li("t0", DATA).li("t1", -1).li("a0", 0x77);
-      a.label("insn");
-      emit(a);
-    });
+    const g = runGuest(
+      (a) => {
+        a.li("t0", DATA).li("t1", -1).li("a0", 0x77);
+        a.label("insn");
+        emit(a);
+      },
+      { config: TRAP_MISALIGNED },
+    );
     const at = g.image.symbols.insn2 ?? g.sym("insn");
     expect(g.log).toEqual([expect.objectContaining({ to: "M", cause, epc: at, tval: DATA + off })]);
     expect(g.reg(REG.a0)).toBe(0x77);
@@ -353,16 +359,19 @@ describe("delegation with medeleg", () => {
   });
 
   it("a delegated exception from U goes to stvec with scause/sepc/stval and SPP = U; M's CSRs are untouched", () => {
-    const g = runGuest((a) => {
-      a.li("t0", (1 << CAUSE.BREAKPOINT) | (1 << CAUSE.MISALIGNED_LOAD)).csrw("medeleg", "t0");
-      a.li("t0", 0x1111).csrw("mtval", "t0");
-      enter(a, MODE.U, "umode");
-      a.label("umode");
-      a.label("brk").ebreak();
-      a.li("t0", DATA + 2);
-      a.label("ld").lw("a0", 0, "t0");
-      a.label("ill").csrr("a0", "mstatus"); // not delegated
-    });
+    const g = runGuest(
+      (a) => {
+        a.li("t0", (1 << CAUSE.BREAKPOINT) | (1 << CAUSE.MISALIGNED_LOAD)).csrw("medeleg", "t0");
+        a.li("t0", 0x1111).csrw("mtval", "t0");
+        enter(a, MODE.U, "umode");
+        a.label("umode");
+        a.label("brk").ebreak();
+        a.li("t0", DATA + 2);
+        a.label("ld").lw("a0", 0, "t0");
+        a.label("ill").csrr("a0", "mstatus"); // not delegated
+      },
+      { config: TRAP_MISALIGNED },
+    );
     expect(g.log.map((l) => [l.to, l.cause, l.epc, l.tval])).toEqual([
       ["S", CAUSE.BREAKPOINT, g.sym("brk"), g.sym("brk")],
       ["S", CAUSE.MISALIGNED_LOAD, g.sym("ld"), DATA + 2],
@@ -383,13 +392,16 @@ describe("delegation with medeleg", () => {
   });
 
   it("an exception in M stays in M even when delegated", () => {
-    const g = runGuest((a) => {
-      a.li("t0", -1).csrw("medeleg", "t0");
-      a.label("brk").ebreak();
-      a.li("t0", DATA + 1);
-      a.label("ld").lw("a0", 0, "t0");
-      a.label("ill").word(0);
-    });
+    const g = runGuest(
+      (a) => {
+        a.li("t0", -1).csrw("medeleg", "t0");
+        a.label("brk").ebreak();
+        a.li("t0", DATA + 1);
+        a.label("ld").lw("a0", 0, "t0");
+        a.label("ill").word(0);
+      },
+      { config: TRAP_MISALIGNED },
+    );
     expect(g.log.map((l) => [l.to, l.cause, l.epc])).toEqual([
       ["M", CAUSE.BREAKPOINT, g.sym("brk")],
       ["M", CAUSE.MISALIGNED_LOAD, g.sym("ld")],

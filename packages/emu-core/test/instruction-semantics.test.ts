@@ -594,7 +594,7 @@ describe("stores", () => {
   });
 });
 
-describe("misaligned accesses", () => {
+describe("misaligned accesses with misaligned: trap (and LR/SC/AMOs always)", () => {
   const cases = [
     { insn: "lh", off: 1, cause: CAUSE.MISALIGNED_LOAD },
     { insn: "lhu", off: 3, cause: CAUSE.MISALIGNED_LOAD },
@@ -626,7 +626,7 @@ describe("misaligned accesses", () => {
             (a[insn] as (rd: string, o: number, b: string) => Assembler)("a0", 0, "a1");
           else (a[insn] as (rs: string, o: number, b: string) => Assembler)("a2", 0, "a1");
         },
-        { data: (a) => a.label("buf").word(0x11223344, 0x55667788) },
+        { data: (a) => a.label("buf").word(0x11223344, 0x55667788), machine: { misaligned: "trap" } },
       );
       const h = b.m.hart;
       expect(b.r.exitCode).toBe(TRAP_EXIT);

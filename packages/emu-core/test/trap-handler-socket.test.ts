@@ -53,21 +53,24 @@ function withHandler(handler: Recorder): { setup: (m: Machine) => void } {
 describe("the M-mode trap handler socket", () => {
   it("receives exceptions from U, S and M with cause, tval and the trapping pc, instead of mtvec", () => {
     const rec = new Recorder();
-    const g = runGuest((a) => {
-      a.label("m_brk").ebreak();
-      enter(a, MODE.S, "smode");
-      a.label("smode");
-      a.label("s_ill").csrr("a0", "mstatus");
-      a.li("t0", 0x2000_0001);
-      a.label("s_ld").lw("a0", 1, "t0"); // misaligned
-      a.la("t0", "umode")
-        .csrw("sepc", "t0")
-        .li("t0", 1 << 8)
-        .csrc("sstatus", "t0")
-        .sret();
-      a.label("umode");
-      a.label("u_call").ecall();
-    }, withHandler(rec));
+    const g = runGuest(
+      (a) => {
+        a.label("m_brk").ebreak();
+        enter(a, MODE.S, "smode");
+        a.label("smode");
+        a.label("s_ill").csrr("a0", "mstatus");
+        a.li("t0", 0x2000_0001);
+        a.label("s_ld").lw("a0", 1, "t0"); // misaligned
+        a.la("t0", "umode")
+          .csrw("sepc", "t0")
+          .li("t0", 1 << 8)
+          .csrc("sstatus", "t0")
+          .sret();
+        a.label("umode");
+        a.label("u_call").ecall();
+      },
+      { ...withHandler(rec), config: { ramSize: 8 * 1024 * 1024, misaligned: "trap" } },
+    );
     expect(rec.seen.slice(0, 4)).toEqual([
       {
         cause: CAUSE.BREAKPOINT,

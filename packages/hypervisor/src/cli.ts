@@ -3,10 +3,12 @@
  * `shadowlab-hv run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] --strategy <name>`
  * (the QEMU boot protocol; the hypervisor serves SBI): run a guest image under
  * the hypervisor (or, with `--strategy native`, on the bare machine for
- * comparison), print its console, then its counters on stderr (`--json FILE`
- * writes them for machines). User mistakes are one line and exit code 2.
+ * comparison), print its console on stdout, then its counters on stderr
+ * (`--stats FILE` writes them as JSON; `--stats -` writes the JSON on stdout
+ * and moves the console to stderr). User mistakes are one line and exit
+ * code 2; a run exits with the guest's code, or 124 (budget), 125 (waits
+ * forever), 123 (stuck faulting), 1 (the hypervisor failed the guest).
  */
-import { writeFileSync } from "node:fs";
 import {
   addKernelOptions,
   addMachineOptions,
@@ -14,19 +16,31 @@ import {
   type BootFiles,
   bootFiles,
   bootMachine,
+  checkStatsTarget,
   DEFAULT_HART,
   EXIT_BUDGET,
+  EXIT_STUCK,
   EXIT_WFI,
+  exitCodeOf,
   type Image,
+  ImageError,
+  integer,
   type KernelFlags,
   loadImage,
+  loadOnto,
   Machine,
   machineConfig,
+  packageVersion,
   runCli,
   type StatsSnapshot,
+  statsToStdout,
+  stopLine,
   UsageError,
+  withExamples,
+  writeStats,
 } from "@shadowlab/emu-core";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, Option } from "commander";
+import type { Guest } from "./guest.ts";
 import { DEFAULT_HYPERVISOR, Hypervisor } from "./monitor.ts";
 import { strategyNames } from "./paging/registry.ts";
 
@@ -42,6 +56,8 @@ const processIo: HvIo = {
 
 interface RunFlags {
   strategy: string;
+  stats?: string | boolean;
+  /** Deprecated spelling of --stats FILE. */
   json?: string;
   maxInstructions?: number;
   guestRamMib: number;
@@ -49,14 +65,10 @@ interface RunFlags {
   [machineFlag: string]: unknown;
 }
 
-function positive(name: string) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1)
-      throw new InvalidArgumentError(`${name} must be a positive integer (got "${text}")`);
-    return n;
-  };
-}
+/** Machine RAM the hypervisor needs beyond twice the guest's (shadow tables, its own pages). */
+const HV_EXTRA_MIB = 64;
+/** The largest guest RAM whose machine (twice the guest plus HV_EXTRA_MIB) fits the machine's 2 GiB. */
+export const MAX_GUEST_RAM_MIB = (2048 - HV_EXTRA_MIB) / 2;
 
 /** Counters as aligned `name  value` lines, skipping zeros. */
 export function counterTable(stats: StatsSnapshot): string {
@@ -101,22 +113,34 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
       `--strategy must be native or one of: ${names.join(", ")} (got "${flags.strategy}")`,
     );
   }
+  if (flags.json !== undefined) {
+    if (flags.stats !== undefined)
+      throw new UsageError("--json is the old name of --stats: give only --stats");
+    io.err("shadowlab-hv: warning: --json is deprecated; use --stats\n");
+    flags.stats = flags.json;
+  }
   const config = machineConfig(flags as never);
+  checkStatsTarget(flags.stats);
   const guestRam = flags.guestRamMib * 2 ** 20;
   const native = flags.strategy === "native";
   const image = guestProgram(path, flags, native ? (config.ramSize ?? DEFAULT_HART.ramSize) : guestRam);
+  const toStdout = statsToStdout(flags.stats);
+  const showConsole = (text: string) => (toStdout ? io.err(text) : io.out(text));
+  const errLine = { err: (line: string) => io.err(`${line}\n`) };
   let stats: StatsSnapshot;
   let code: number;
   let reason: string;
   if (flags.strategy === "native") {
     const m = new Machine(config, undefined);
     if ("kernel" in image) bootMachine(m, image);
-    else m.load(image);
+    else loadOnto(m, image, path ?? "", errLine, "shadowlab-hv");
     const r = m.run({ maxInstructions: flags.maxInstructions });
-    io.out(m.output);
+    showConsole(m.output);
+    const line = stopLine("shadowlab-hv", r, m);
+    if (line) io.err(`${line}\n`);
     stats = r.stats;
     reason = r.reason;
-    code = r.reason === "exit" ? r.exitCode & 0xff : r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
+    code = exitCodeOf(r);
   } else {
     if (!("kernel" in image) && !image.symbols.supervisor_entry) {
       throw new UsageError(
@@ -124,38 +148,46 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
       );
     }
     const hv = new Hypervisor({
-      machine: { ...config, ramSize: Math.max(config.ramSize ?? 0, guestRam * 2 + 64 * 2 ** 20) },
+      machine: { ...config, ramSize: Math.max(config.ramSize ?? 0, guestRam * 2 + HV_EXTRA_MIB * 2 ** 20) },
       guestRamSize: guestRam,
       ...(flags.shadowBudgetPages ? { shadowBudgetPages: flags.shadowBudgetPages } : {}),
     });
-    hv.addGuest(image, flags.strategy, path ?? (flags.kernel as string));
+    const guest = addGuest(hv, image, flags.strategy, path ?? (flags.kernel as string));
+    for (const w of guest.loadWarnings) io.err(`shadowlab-hv: warning: ${w}\n`);
     const r = hv.run({ maxInstructions: flags.maxInstructions });
     const g = r.guests[0];
-    io.out(g.output);
+    showConsole(g.output);
     stats = r.stats;
     reason = g.state;
     if (g.state === "failed") io.err(`shadowlab-hv: the guest failed: ${g.error}\n`);
-    code =
-      g.state === "exited"
-        ? g.exitCode & 0xff
-        : g.state === "wfi"
-          ? EXIT_WFI
-          : g.state === "failed"
-            ? 1
-            : EXIT_BUDGET;
+    if (g.state === "stuck") io.err(`shadowlab-hv: guest stuck: ${g.error}\n`);
+    code = guestExitCode(g.state, g.exitCode);
   }
   io.err(`\n${flags.strategy}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
-  if (flags.json)
-    writeFileSync(
-      flags.json,
-      `${JSON.stringify({ strategy: flags.strategy, reason, code, ...stats }, null, 2)}\n`,
-    );
+  writeStats(flags.stats, { strategy: flags.strategy, reason, code, ...stats }, { write: io.out });
   return code;
+}
+
+/** Adds the guest; an image that does not fit the guest's board is the user's mistake. */
+function addGuest(hv: Hypervisor, image: Image | BootFiles, strategy: string, path: string): Guest {
+  try {
+    return hv.addGuest(image, strategy, path);
+  } catch (e) {
+    if (e instanceof ImageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function guestExitCode(state: string, exitCode: number): number {
+  if (state === "exited") return exitCode & 0xff;
+  if (state === "wfi") return EXIT_WFI;
+  if (state === "stuck") return EXIT_STUCK;
+  return state === "failed" ? 1 : EXIT_BUDGET;
 }
 
 /** The `run` command, ready to mount under another program (the `shadowlab` CLI mounts it as `run`). */
 export function hvCommands(parent: Command, io: HvIo, done: (code: number) => void): Command {
-  addKernelOptions(
+  const run = addKernelOptions(
     addMachineOptions(
       parent
         .command("run")
@@ -164,21 +196,34 @@ export function hvCommands(parent: Command, io: HvIo, done: (code: number) => vo
         )
         .argument("[image.elf]", "a guest image with a supervisor_entry symbol")
         .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
-        .option("--json <file>", "write the counters as JSON")
-        .option("--max-instructions <n>", "stop after this many instructions", positive("--max-instructions"))
+        .option(
+          "--stats [file]",
+          "write the counters as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
+        )
+        .addOption(new Option("--json <file>", "deprecated: --stats FILE").hideHelp())
+        .option(
+          "--max-instructions <n>",
+          "stop after this many instructions",
+          integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
+        )
         .option(
           "--shadow-budget-pages <n>",
           "machine pages the cached shadows of a guest may use before LRU reclaim",
-          positive("--shadow-budget-pages"),
+          integer("--shadow-budget-pages", 1, 2 ** 19),
         )
         .option(
           "--guest-ram-mib <n>",
           "guest-physical RAM in MiB",
-          positive("--guest-ram-mib"),
+          integer("--guest-ram-mib", 1, MAX_GUEST_RAM_MIB),
           DEFAULT_HYPERVISOR.guestRamSize / 2 ** 20,
         ),
     ),
   ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
+  withExamples(run, [
+    "shadowlab-hv run guest.elf --strategy shadow-ondemand",
+    "shadowlab-hv run guest.elf --strategy native --stats native.json",
+    "shadowlab-hv run --kernel Image --initrd initrd.cpio --strategy shadow-tagged --stats - > stats.json",
+  ]);
   return parent;
 }
 
@@ -190,5 +235,10 @@ export function main(argv: string[], io: HvIo = processIo): Promise<number> {
     err: (line) => io.err(`${line}\n`),
     out: io.out,
     mount: (program, done) => hvCommands(program, io, done),
+    version: packageVersion(import.meta.url),
+    examples: [
+      "shadowlab-hv run guest.elf --strategy shadow-ondemand",
+      "shadowlab-hv run guest.elf --strategy native --stats -",
+    ],
   });
 }

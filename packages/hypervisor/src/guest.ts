@@ -9,6 +9,8 @@ import {
   type Device,
   type Hart,
   type Image,
+  placeImage,
+  RAM_BASE,
   SifiveTest,
   Uart16550,
 } from "@shadowlab/emu-core";
@@ -21,7 +23,8 @@ import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
 import { VCpu } from "./vcpu.ts";
 
-export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed";
+/** stuck: FAULT_LOOP_LIMIT identical faults without an instruction retired (emu-core's fault-loop.ts). */
+export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed" | "stuck";
 
 export class Guest {
   readonly vcpu = new VCpu();
@@ -40,6 +43,8 @@ export class Guest {
   exitCode = 0;
   /** Why the guest failed (state "failed"). */
   error = "";
+  /** One line per image section that lost bytes to guest-physical addresses that map nothing (see placeImage). */
+  readonly loadWarnings: readonly string[];
   /** mtime at which a waiting guest (WFI) becomes runnable again. */
   wakeAt = Number.POSITIVE_INFINITY;
   private readonly out: number[] = [];
@@ -67,19 +72,26 @@ export class Guest {
     this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
     this.strategy = factory(this.core);
     if ("kernel" in image) {
+      this.loadWarnings = [];
       this.pc = this.bootKernel(image, ramSize);
       return;
-    }
-    for (const s of image.sections) {
-      this.memory.load(s.addr, s.bytes);
-      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
-      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
     }
     const entry = image.symbols.supervisor_entry;
     if (entry === undefined) {
       throw new Error(
         `${name}: the image has no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
       );
+    }
+    const regions = [
+      { name: "RAM", base: RAM_BASE, size: ramSize, kind: "ram" as const },
+      ...this.devices.map((d) => ({ name: d.name, base: d.base, size: d.size, kind: "device" as const })),
+    ];
+    const placed = placeImage(image, regions, { source: name, entry });
+    this.loadWarnings = placed.warnings;
+    for (const s of placed.image.sections) {
+      this.memory.load(s.addr, s.bytes);
+      const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
+      if (extra > 0) this.memory.load(s.addr + s.bytes.length, new Uint8Array(extra));
     }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;
@@ -104,12 +116,20 @@ export class Guest {
   }
 
   get done(): boolean {
-    return this.state === "exited" || this.state === "wfi" || this.state === "failed";
+    return (
+      this.state === "exited" || this.state === "wfi" || this.state === "failed" || this.state === "stuck"
+    );
   }
 
   fail(message: string): void {
     this.state = "failed";
     this.error = message;
+  }
+
+  /** The guest makes no progress: it repeats one fault (the reason says which). */
+  stuck(reason: string): void {
+    this.state = "stuck";
+    this.error = reason;
   }
 
   dispose(): void {

@@ -183,7 +183,9 @@ export class Hypervisor implements MachineTrapHandler {
       const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
       const retired = h.instret;
       const exits = h.traps.toHandler;
-      stoppedAtMark = h.run(n) === "mark";
+      const stop = h.run(n);
+      stoppedAtMark = stop === "mark";
+      if (stop === "stuck") g.stuck(h.faultLoop.describe((c) => EXCEPTION_NAMES[c] ?? `cause ${c}`));
       budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
     }
     h.stopAtMark = undefined;
@@ -439,7 +441,17 @@ export class Hypervisor implements MachineTrapHandler {
     const [width, signed, store] = access;
     const va = (x[rs1Of(word)] + (store ? immS(word) : immI(word))) >>> 0;
     if ((va & (width - 1)) !== 0) {
-      this.reflect(g, store ? CAUSE.MISALIGNED_STORE : CAUSE.MISALIGNED_LOAD, va);
+      // As the machine: misaligned accesses trap as such, or, when it performs them (RAM only), a
+      // misaligned device access is an access fault (hart.ts loadMisaligned).
+      const perform = this.hart.config.misaligned === "perform";
+      const cause = store
+        ? perform
+          ? CAUSE.STORE_ACCESS
+          : CAUSE.MISALIGNED_STORE
+        : perform
+          ? CAUSE.LOAD_ACCESS
+          : CAUSE.MISALIGNED_LOAD;
+      this.reflect(g, cause, va);
       return;
     }
     const off = gpa - dev.base;

@@ -6,7 +6,7 @@
  * `contains` lists are the spec's predictions (privileged spec 1.12, 3.1.15
  * / 4.1.9 for the causes, 4.3.2 for page faults), checked natively.
  */
-import type { Image } from "@shadowlab/emu-core";
+import type { Image, MachineConfig } from "@shadowlab/emu-core";
 import { describe, expect, it } from "vitest";
 import { strategyNames } from "../src/paging/registry.ts";
 import {
@@ -72,6 +72,8 @@ interface Case {
   name: string;
   image: Image;
   contains: string[];
+  /** Machine configuration of both runs, when not the default. */
+  machine?: Partial<MachineConfig>;
 }
 
 const cases: Case[] = [
@@ -107,7 +109,7 @@ const cases: Case[] = [
     ],
   },
   {
-    name: "misaligned loads, stores, AMOs and fetch targets, from S and from U",
+    name: "misaligned loads, stores, AMOs and fetch targets, from S and from U (misaligned: trap)",
     image: buildGuest({
       body(g) {
         const a = g.a;
@@ -143,6 +145,46 @@ const cases: Case[] = [
       "scause=00000006",
       "scause=00000000\nsepc=800000fc\nstval=80000102", // misaligned jalr target: at the jalr, stval = target
       "traps=0000000e",
+    ],
+    machine: { misaligned: "trap" },
+  },
+  {
+    name: "misaligned loads and stores performed (the default); LR/SC, AMOs and fetch targets still trap",
+    image: buildGuest({
+      body(g) {
+        const a = g.a;
+        a.li("s0", FREE_BASE + 1);
+        a.lw("s1", 0, "s0").lh("s1", 0, "s0").lhu("s1", 2, "s0").sw("s1", 0, "s0").sh("s1", 2, "s0");
+        a.lr_w("s1", "s0").amoadd_w("s1", "s1", "s0").sc_w("s1", "s1", "s0");
+        a.lb("s1", 0, "s0").sb("s1", 0, "s0"); // byte accesses are never misaligned
+        g.onTrapGoto("after_jump");
+        a.la("s2", "after_jump").addi("s2", "s2", 2).jalr("ra", 0, "s2");
+        a.label("after_jump");
+        g.onTrapGoto("after_branch");
+        a.label("branch_at").word(0x0000_0363); // beq zero, zero, +6 (the assembler refuses it)
+        a.nop().nop();
+        a.label("after_branch");
+        g.enterUser("u_mis", "back");
+        a.label("back");
+        g.trapCount("s0").show("traps", "s0");
+      },
+      code(g) {
+        g.a
+          .label("u_mis")
+          .li("s0", FREE_BASE + 2)
+          .lw("s1", 0, "s0")
+          .sw("s1", 0, "s0")
+          .lh("s1", 1, "s0")
+          .ecall();
+      },
+    }),
+    contains: [
+      `scause=00000004\nsepc=`, // lr.w
+      `stval=${(FREE_BASE + 1).toString(16)}`,
+      "scause=00000006", // amoadd.w, sc.w
+      "scause=00000000\nsepc=800000fc\nstval=80000102", // misaligned jalr target: at the jalr, stval = target
+      "scause=00000008", // U's misaligned lw, sw and lh completed: its ecall is next
+      "traps=00000006",
     ],
   },
   {
@@ -281,11 +323,11 @@ const cases: Case[] = [
 ];
 
 describe.each(strategyNames())("reflected exceptions under %s", (strategy) => {
-  it.each(cases)("$name", ({ image, contains }) => {
-    const native = runNative(image);
+  it.each(cases)("$name", ({ image, contains, machine }) => {
+    const native = runNative(image, undefined, machine);
     for (const c of contains) expect(native.output).toContain(c);
     expect(native.output).not.toContain("not reached");
-    expectSame(image, strategy);
+    expectSame(image, strategy, undefined, machine);
   });
 });
 

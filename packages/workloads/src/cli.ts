@@ -5,31 +5,38 @@
  *
  *   shadowlab-workloads list [--json]
  *   shadowlab-workloads run <name> [--param key=value ...] [--max-instructions N] [machine flags] [--stats [file]]
- *   shadowlab-workloads export <name> [--param key=value ...] -o image.elf
+ *   shadowlab-workloads export <name> [--param key=value ...] --out image.elf
  *
  * User mistakes (unknown workload or parameter, a value of the wrong type or
  * out of bounds, bad flags, an unwritable output) are one line on stderr and
  * exit code 2. `run` exits with the guest's exit code; 124 when the
  * instruction budget ran out, 125 when the guest waits for an interrupt that
- * can never come.
+ * can never come, 123 when it is stuck faulting. With `--stats -` the JSON
+ * counters are alone on stdout and everything else goes to stderr.
  */
-import { writeFileSync } from "node:fs";
 import {
   addMachineOptions,
-  EXIT_BUDGET,
+  checkStatsTarget,
+  checkWritable,
+  consoleSink,
   EXIT_USAGE,
-  EXIT_WFI,
+  exitCodeOf as emuExitCodeOf,
   type Io,
   integer,
   machineConfig,
+  packageVersion,
   processIo,
   type RunResult,
   runCli,
   type StatsSnapshot,
+  statsToStdout,
   UsageError,
+  withExamples,
   writeElf,
+  writeFileAtomic,
+  writeStats,
 } from "@shadowlab/emu-core";
-import { type Command, CommanderError } from "commander";
+import { type Command, CommanderError, Option } from "commander";
 import {
   allowedRange,
   describeParams,
@@ -89,9 +96,9 @@ interface RunFlags {
   instructionsPerTick: number;
 }
 
+/** The process exit code of a run (emu-core's: the guest's own, or 124 budget, 125 wfi, 123 stuck). */
 export function exitCodeOf(r: RunResult): number {
-  if (r.reason === "exit") return r.exitCode & 0xff;
-  return r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
+  return emuExitCodeOf(r);
 }
 
 const fmt = (n: number): string => n.toLocaleString("en-US");
@@ -132,18 +139,22 @@ export function counterTable(s: StatsSnapshot): string {
 
 function runCommand(name: string, flags: RunFlags, io: Io): number {
   const { w, p } = resolve(name, flags.param);
+  checkStatsTarget(flags.stats);
+  const toStdout = statsToStdout(flags.stats);
+  const sink = consoleSink(io, toStdout);
   const run = runNative(w, p, {
     machine: machineConfig(flags),
     maxInstructions: flags.maxInstructions,
-    onOutput: (b) => io.out(b),
+    onOutput: sink.put,
   });
   const { result, checksum } = run;
-  io.flush();
+  sink.end();
   const code = exitCodeOf(result);
   if (result.reason === "budget")
     io.err(`shadowlab-workloads: stopped after ${result.instructions} instructions (budget)`);
   if (result.reason === "wfi")
     io.err("shadowlab-workloads: guest waits for an interrupt that can never arrive");
+  if (result.reason === "stuck") io.err("shadowlab-workloads: guest stuck faulting without progress");
   const expected = w.expected(p).checksum;
   const verdict =
     checksum === undefined
@@ -156,39 +167,42 @@ function runCommand(name: string, flags: RunFlags, io: Io): number {
     .join(" ");
   const ended = result.reason === "exit" ? `exit ${result.exitCode}` : result.reason;
   const sum = checksum === undefined ? "-" : `0x${hex8(checksum)}`;
-  io.write(`\n--- ${w.name} ${paramText}: ${ended}; checksum ${sum} ${verdict}\n`);
-  io.write(`${counterTable(result.stats)}\n`);
+  // The summary is for people: on stderr when stdout carries the JSON counters.
+  const say = (text: string) => (toStdout ? io.err(text) : io.write(`${text}\n`));
+  say(`\n--- ${w.name} ${paramText}: ${ended}; checksum ${sum} ${verdict}`);
+  say(counterTable(result.stats));
   if (checksum !== undefined && checksum !== expected)
     io.err(
       `shadowlab-workloads: ${w.name}: checksum ${sum} differs from the reference model's 0x${hex8(expected)}`,
     );
-  if (flags.stats !== undefined && flags.stats !== false) {
-    const stats = {
-      workload: w.name,
-      params: p,
-      reason: result.reason,
-      exitCode: result.exitCode,
-      ...result.stats,
-    };
-    const json = `${JSON.stringify(stats, null, 2)}\n`;
-    if (flags.stats === true || flags.stats === "-") io.write(json);
-    else writeFileSync(flags.stats, json);
-  }
+  const stats = {
+    workload: w.name,
+    params: p,
+    reason: result.reason,
+    exitCode: result.exitCode,
+    ...result.stats,
+  };
+  writeStats(flags.stats, stats, io);
   return code;
 }
 
 // ---- export -------------------------------------------------------------------------------------
 
-function exportCommand(name: string, flags: { param?: string[]; output: string }, io: Io): number {
+interface ExportFlags {
+  param?: string[];
+  out?: string;
+  /** Deprecated spelling of --out. */
+  output?: string;
+}
+
+function exportCommand(name: string, flags: ExportFlags, io: Io): number {
+  const out = flags.out ?? flags.output;
+  if (out === undefined) throw new UsageError("export needs --out <file.elf>");
   const { w, p } = resolve(name, flags.param);
+  checkWritable(out, "--out");
   const elf = writeElf(w.build(p));
-  try {
-    writeFileSync(flags.output, elf);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${flags.output}: cannot write (${code ?? String(e)})`);
-  }
-  io.err(`shadowlab-workloads: wrote ${flags.output} (${elf.length} bytes)`);
+  writeFileAtomic(out, elf, "--out");
+  io.err(`shadowlab-workloads: wrote ${out} (${elf.length} bytes)`);
   return 0;
 }
 
@@ -203,12 +217,13 @@ const PARAM_HELP = "a workload parameter (repeatable); see `list` for names, def
  * `reportError`.
  */
 export function workloadCommands(parent: Command, io: Io, done: (code: number) => void): Command {
-  parent
+  const list = parent
     .command("list")
     .description("list the workloads with their parameters, defaults and bounds")
     .option("--json", "as JSON")
     .action((flags: { json?: boolean }) => done(listCommand(flags, io)));
-  addMachineOptions(
+  withExamples(list, ["shadowlab-workloads list", "shadowlab-workloads list --json > workloads.json"]);
+  const run = addMachineOptions(
     parent
       .command("run")
       .description("build a workload and run it natively on emu-core; exits with the guest's exit code")
@@ -219,17 +234,28 @@ export function workloadCommands(parent: Command, io: Io, done: (code: number) =
         "stop after this many instructions",
         integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
       )
-      .option("--stats [file]", "write every counter as JSON to a file, or to stdout"),
+      .option(
+        "--stats [file]",
+        "write every counter as JSON to a file, or to stdout (`-` or no file; everything else then goes to stderr)",
+      ),
   ).action((name: string, flags: RunFlags) => done(runCommand(name, flags, io)));
-  parent
+  withExamples(run, [
+    "shadowlab-workloads run ctxswitch",
+    "shadowlab-workloads run forkwait -p children=8 --tlb-entries 16 --stats fw.json",
+    "shadowlab-workloads run syscall --stats - > syscall.json",
+  ]);
+  const exp = parent
     .command("export")
     .description("write a workload's image as an ELF (boots on qemu-system-riscv32 -machine virt -bios none)")
     .argument("<name>", "the workload")
     .option("-p, --param <key=value>", PARAM_HELP, collect)
-    .requiredOption("-o, --output <file>", "the ELF to write")
-    .action((name: string, flags: { param?: string[]; output: string }) =>
-      done(exportCommand(name, flags, io)),
-    );
+    .option("--out <file>", "the ELF to write")
+    .addOption(new Option("-o, --output <file>", "deprecated: --out").hideHelp())
+    .action((name: string, flags: ExportFlags) => done(exportCommand(name, flags, io)));
+  withExamples(exp, [
+    "shadowlab-workloads export forkwait -p children=32 --out fw.elf",
+    "qemu-system-riscv32 -machine virt -bios none -nographic -kernel fw.elf",
+  ]);
   return parent;
 }
 
@@ -252,5 +278,11 @@ export function main(argv: string[], io: Io = processIo()): Promise<number> {
     out: io.write,
     mount: (program, done) => workloadCommands(program, io, done),
     isUsageError: (e) => e instanceof WorkloadParamError,
+    version: packageVersion(import.meta.url),
+    examples: [
+      "shadowlab-workloads list",
+      "shadowlab-workloads run ctxswitch -p procs=4",
+      "shadowlab-workloads export ctxswitch --out ctx.elf",
+    ],
   });
 }

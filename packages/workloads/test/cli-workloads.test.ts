@@ -112,7 +112,7 @@ describe("shadowlab-workloads run", () => {
 describe("shadowlab-workloads export", () => {
   it("writes the workload's ELF", async () => {
     const file = join(dir, "pf.elf");
-    const r = await cli("export", "pagefault", "--param", "cycles=2", "-o", file);
+    const r = await cli("export", "pagefault", "--param", "cycles=2", "--out", file);
     expect(r.code).toBe(0);
     const w = getWorkload("pagefault");
     const bytes = readFileSync(file);
@@ -130,7 +130,7 @@ describe("shadowlab-workloads mistakes: one line, exit 2", () => {
       "shadowlab-workloads: unknown workload 'nope' (workloads: ctxswitch, forkwait, syscall, pagefault, mmio, compute, preempt, nano)",
     ],
     [
-      ["export", "nope", "-o", "x.elf"],
+      ["export", "nope", "--out", "x.elf"],
       "shadowlab-workloads: unknown workload 'nope' (workloads: ctxswitch, forkwait, syscall, pagefault, mmio, compute, preempt, nano)",
     ],
     [
@@ -162,10 +162,10 @@ describe("shadowlab-workloads mistakes: one line, exit 2", () => {
       'shadowlab-workloads: --param expects key=value (got "iterations")',
     ],
     [
-      ["export", "syscall", "-o", "/nonexistent-dir/x.elf"],
-      "shadowlab-workloads: /nonexistent-dir/x.elf: cannot write (ENOENT)",
+      ["export", "syscall", "--out", "/nonexistent-dir/x.elf"],
+      "shadowlab-workloads: --out /nonexistent-dir/x.elf: directory /nonexistent-dir does not exist",
     ],
-    [["export", "syscall"], "error: required option '-o, --output <file>' not specified"],
+    [["export", "syscall"], "shadowlab-workloads: export needs --out <file.elf>"],
     [["run"], "error: missing required argument 'name'"],
     [["frobnicate"], "error: unknown command 'frobnicate'"],
     [

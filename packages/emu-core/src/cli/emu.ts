@@ -3,16 +3,18 @@
  *
  *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
  *   shadowlab-emu run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] [--bios F|none]
- *   shadowlab-emu dtb [-o file] [--append ARGS] [--ram-mib N]   the generated devicetree
+ *   shadowlab-emu dtb [--out file] [--append ARGS] [--ram-mib N]   the generated devicetree
  *   shadowlab-emu firmware -o file [--ram-mib N]                the SBI firmware as a raw binary
  *   shadowlab-emu disasm prog.elf
  *
- * User mistakes (bad path, not an ELF, a 64-bit ELF, bad flag values) are one
- * line on stderr and exit code 2. A run exits with the guest's exit code;
- * 124 when the instruction budget ran out, 125 when the guest waits for an
- * interrupt that can never come.
+ * User mistakes (bad path, not an ELF, a 64-bit ELF, an image that does not
+ * fit the board, bad flag values, an unwritable --stats file) are one line on
+ * stderr and exit code 2. A run exits with the guest's exit code; 124 when
+ * the instruction budget ran out, 125 when the guest waits for an interrupt
+ * that can never come, 123 when it is stuck faulting (FAULT_LOOP_LIMIT
+ * identical faults without progress).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { BootError, type BootFiles, bootMachine } from "../boot.ts";
 import { machineDtb } from "../devicetree.ts";
@@ -20,15 +22,30 @@ import { ElfError, readElf } from "../elf.ts";
 import { buildFirmware } from "../firmware.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
+import { ImageError } from "../image-placement.ts";
 import { Disassembler } from "../isa/disasm.ts";
 import { Machine, type RunResult } from "../machine.ts";
+import { EXCEPTION_NAMES } from "../stats.ts";
 import { DEFAULT_TLB, type TlbConfig, validateTlbConfig } from "../tlb.ts";
-import { EXIT_USAGE, type Io, integer, processIo, runCli, UsageError } from "./program.ts";
+import {
+  checkWritable,
+  EXIT_USAGE,
+  type Io,
+  integer,
+  processIo,
+  runCli,
+  statsToStdout,
+  UsageError,
+  withExamples,
+  writeFileAtomic,
+} from "./program.ts";
 
 export { EXIT_USAGE, type Io, processIo, UsageError };
 
 export const EXIT_BUDGET = 124;
 export const EXIT_WFI = 125;
+/** The guest raised FAULT_LOOP_LIMIT identical faults without retiring an instruction (reason "stuck"). */
+export const EXIT_STUCK = 123;
 
 export function loadImage(path: string): Image {
   let bytes: Uint8Array;
@@ -48,6 +65,37 @@ export function loadImage(path: string): Image {
   }
 }
 
+/**
+ * Loads an image onto a machine for a CLI: bytes that map nothing are
+ * dropped with a warning line on stderr; an image that does not fit the
+ * board is the user's mistake (UsageError).
+ */
+export function loadOnto(
+  machine: Machine,
+  image: Image,
+  path: string,
+  io: { err(line: string): void },
+  prog: string,
+): void {
+  try {
+    machine.load(image, { source: path, onWarning: (w) => io.err(`${prog}: warning: ${w}`) });
+  } catch (e) {
+    if (e instanceof ImageError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** The one line a CLI prints when a run ended other than by the guest's exit, or undefined. */
+export function stopLine(prog: string, r: RunResult, machine: Machine): string | undefined {
+  if (r.reason === "budget") return `${prog}: stopped after ${r.instructions} instructions (budget)`;
+  if (r.reason === "wfi") return `${prog}: guest waits for an interrupt that can never arrive`;
+  if (r.reason === "stuck") {
+    const name = (c: number) => EXCEPTION_NAMES[c] ?? `cause ${c}`;
+    return `${prog}: guest stuck: ${machine.hart.faultLoop.describe(name)}`;
+  }
+  return undefined;
+}
+
 interface MachineFlags {
   ramMib: number;
   tlbEntries: number;
@@ -57,6 +105,7 @@ interface MachineFlags {
   asidTags: boolean;
   splitTlb: boolean;
   instructionsPerTick: number;
+  misaligned?: HartConfig["misaligned"];
 }
 
 /** Flags that configure the machine, shared by every command that runs one. */
@@ -85,6 +134,11 @@ export function addMachineOptions(cmd: Command): Command {
       "retired instructions per mtime tick",
       integer("--instructions-per-tick", 1, 1e6),
       DEFAULT_HART.instructionsPerTick,
+    )
+    .addOption(
+      new Option("--misaligned <how>", "misaligned loads and stores: perform them, or trap")
+        .choices(["perform", "trap"])
+        .default(DEFAULT_HART.misaligned),
     );
 }
 
@@ -102,6 +156,7 @@ export function machineConfig(f: MachineFlags): Partial<HartConfig> {
     ramSize: f.ramMib * 2 ** 20,
     tlb: f.splitTlb ? { itlb: tlb, dtlb: { ...tlb } } : tlb,
     instructionsPerTick: f.instructionsPerTick,
+    ...(f.misaligned ? { misaligned: f.misaligned } : {}),
   };
 }
 
@@ -111,9 +166,46 @@ interface RunFlags extends MachineFlags, KernelFlags {
   trace?: number;
 }
 
+/**
+ * Where the guest's console goes: stdout, or stderr line by line when stdout
+ * carries the JSON counters (never both on one stream).
+ */
+export function consoleSink(io: Io, toStderr: boolean): { put(byte: number): void; end(): void } {
+  if (!toStderr) return { put: (b) => io.out(b), end: () => io.flush() };
+  let line: number[] = [];
+  const end = () => {
+    if (line.length) io.err(Buffer.from(line).toString("utf8"));
+    line = [];
+  };
+  return {
+    put: (b) => {
+      if (b === 10) {
+        io.err(Buffer.from(line).toString("utf8"));
+        line = [];
+      } else line.push(b);
+    },
+    end,
+  };
+}
+
+/** Writes the JSON counters where --stats asked: stdout, or a file written whole. */
+export function writeStats(stats: string | boolean | undefined, value: unknown, io: Pick<Io, "write">): void {
+  if (stats === undefined || stats === false) return;
+  const json = `${JSON.stringify(value, null, 2)}\n`;
+  if (statsToStdout(stats)) io.write(json);
+  else writeFileAtomic(stats as string, json, "--stats");
+}
+
+/** Before a run: a --stats file must be writable where asked. */
+export function checkStatsTarget(stats: string | boolean | undefined): void {
+  if (typeof stats === "string" && stats !== "-") checkWritable(stats, "--stats");
+}
+
 function runCommand(path: string | undefined, flags: RunFlags, io: Io): number {
   const config = machineConfig(flags);
-  const machine = new Machine(config, (b) => io.out(b));
+  checkStatsTarget(flags.stats);
+  const sink = consoleSink(io, statsToStdout(flags.stats));
+  const machine = new Machine(config, sink.put);
   if (flags.kernel !== undefined) {
     if (path !== undefined) throw new UsageError("give either an ELF to run or --kernel, not both");
     try {
@@ -126,20 +218,15 @@ function runCommand(path: string | undefined, flags: RunFlags, io: Io): number {
     if (path === undefined) throw new UsageError("nothing to run: give an ELF or --kernel <Image|vmlinux>");
     for (const f of ["initrd", "append", "dtb", "bios"] as const)
       if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --kernel`);
-    machine.load(loadImage(path));
+    loadOnto(machine, loadImage(path), path, io, "shadowlab-emu");
   }
   const result = machine.run({ maxInstructions: flags.maxInstructions, trace: flags.trace });
-  io.flush();
+  sink.end();
   const code = exitCodeOf(result);
-  if (result.reason === "budget")
-    io.err(`shadowlab-emu: stopped after ${result.instructions} instructions (budget)`);
-  if (result.reason === "wfi") io.err("shadowlab-emu: guest waits for an interrupt that can never arrive");
+  const line = stopLine("shadowlab-emu", result, machine);
+  if (line) io.err(line);
   if (code !== 0 && result.trace) io.err(formatTrace(result));
-  if (flags.stats !== undefined && flags.stats !== false) {
-    const json = `${JSON.stringify({ reason: result.reason, exitCode: result.exitCode, ...result.stats }, null, 2)}\n`;
-    if (flags.stats === true || flags.stats === "-") io.write(json);
-    else writeFileSync(flags.stats, json);
-  }
+  writeStats(flags.stats, { reason: result.reason, exitCode: result.exitCode, ...result.stats }, io);
   return code;
 }
 
@@ -190,8 +277,10 @@ export function bootFiles(flags: KernelFlags, ramSize: number): BootFiles {
   };
 }
 
-export function exitCodeOf(r: RunResult): number {
+/** The process exit code of a run: the guest's own, or 124 (budget), 125 (wfi), 123 (stuck). */
+export function exitCodeOf(r: Pick<RunResult, "reason" | "exitCode">): number {
   if (r.reason === "exit") return r.exitCode & 0xff;
+  if (r.reason === "stuck") return EXIT_STUCK;
   return r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
 }
 
@@ -231,7 +320,7 @@ function disasmCommand(path: string, io: Io): number {
 
 /** The commands, ready to mount under another program (the `shadowlab` CLI mounts them as `emu`). */
 export function emuCommands(parent: Command, io: Io, done: (code: number) => void): Command {
-  addKernelOptions(
+  const run = addKernelOptions(
     addMachineOptions(
       parent
         .command("run")
@@ -242,7 +331,10 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
           "stop after this many instructions",
           integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
         )
-        .option("--stats [file]", "write every counter as JSON to a file, or to stdout")
+        .option(
+          "--stats [file]",
+          "write every counter as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",
+        )
         .option(
           "--trace <n>",
           "print the last N instructions when the run ends badly",
@@ -250,36 +342,56 @@ export function emuCommands(parent: Command, io: Io, done: (code: number) => voi
         ),
     ),
   ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
-  parent
+  withExamples(run, [
+    "shadowlab-emu run prog.elf",
+    "shadowlab-emu run prog.elf --stats stats.json --max-instructions 1e8",
+    "shadowlab-emu run --kernel Image --initrd initrd.cpio --append console=ttyS0",
+  ]);
+  const firmware = parent
     .command("firmware")
     .description("write shadowlab's SBI firmware as a raw binary for the RAM base (for QEMU's -bios)")
-    .requiredOption("-o, --output <file>", "where to write it")
+    .option("--out <file>", "where to write it")
+    .addOption(new Option("-o, --output <file>", "deprecated: --out").hideHelp())
     .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
-    .action((flags: { output: string; ramMib: number }) => {
+    .action((flags: { out?: string; output?: string; ramMib: number }) => {
+      const out = flags.out ?? flags.output;
+      if (out === undefined) throw new UsageError("firmware needs --out <file.bin>");
+      checkWritable(out, "--out");
       const image = buildFirmware({ ramSize: flags.ramMib * 2 ** 20 });
-      writeFileSync(flags.output, image.sections[0].bytes);
+      writeFileAtomic(out, image.sections[0].bytes, "--out");
       done(0);
     });
-  parent
+  withExamples(firmware, [
+    "shadowlab-emu firmware --out fw.bin",
+    "qemu-system-riscv32 -machine virt -bios fw.bin -kernel Image -nographic",
+  ]);
+  const dtb = parent
     .command("dtb")
     .description("write the machine's generated devicetree blob")
-    .option("-o, --output <file>", "where to write it (default: stdout)")
+    .option("--out <file>", "where to write it (default: stdout)")
+    .addOption(new Option("-o, --output <file>", "deprecated: --out").hideHelp())
     .option("--append <args>", "kernel command line (/chosen/bootargs)")
     .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
-    .action((flags: { output?: string; append?: string; ramMib: number }) => {
+    .action((flags: { out?: string; output?: string; append?: string; ramMib: number }) => {
       const dtb = machineDtb({ ramSize: flags.ramMib * 2 ** 20, bootargs: flags.append });
-      if (flags.output) writeFileSync(flags.output, dtb);
+      const out = flags.out ?? flags.output;
+      if (out) writeFileAtomic(out, dtb, "--out");
       else {
         for (const b of dtb) io.out(b);
         io.flush();
       }
       done(0);
     });
-  parent
+  withExamples(dtb, [
+    "shadowlab-emu dtb --out virt.dtb",
+    "shadowlab-emu dtb --append console=ttyS0 | dtc -I dtb -O dts",
+  ]);
+  const disasm = parent
     .command("disasm")
     .description("disassemble the executable sections of an ELF (objdump -d syntax)")
     .argument("<file.elf>", "the image")
     .action((file: string) => done(disasmCommand(file, io)));
+  withExamples(disasm, ["shadowlab-emu disasm prog.elf", "shadowlab-emu disasm prog.elf | less"]);
   return parent;
 }
 
@@ -291,5 +403,10 @@ export function main(argv: string[], io: Io = processIo()): Promise<number> {
     err: io.err,
     out: io.write,
     mount: (program, done) => emuCommands(program, io, done),
+    examples: [
+      "shadowlab-emu run prog.elf",
+      "shadowlab-emu run prog.elf --stats - > stats.json",
+      "shadowlab-emu disasm prog.elf",
+    ],
   });
 }

@@ -4,6 +4,8 @@
  * parse errors, UsageError, or whatever `isUsageError` accepts) turned into
  * one line on stderr and exit code 2, never a stack trace.
  */
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 
 export const EXIT_USAGE = 2;
@@ -23,6 +25,30 @@ export interface CliOptions {
   mount(program: Command, done: (code: number) => void): void;
   /** Further error classes that are the user's mistake (e.g. a parameter error). */
   isUsageError?(e: unknown): boolean;
+  /** What `--version` prints (default: emu-core's package version). */
+  version?: string;
+  /** Command lines shown under "Examples:" at the end of `--help`. */
+  examples?: readonly string[];
+}
+
+/** The version in the package.json beside a module's package (`import.meta.url` of a file in its src/ or src/cli/). */
+export function packageVersion(moduleUrl: string): string {
+  let dir = dirname(new URL(moduleUrl).pathname);
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string };
+      if (pkg.version) return pkg.version;
+    } catch {
+      // not here: look one directory up
+    }
+  }
+  return "unknown";
+}
+
+/** Appends an "Examples:" block to a command's help. */
+export function withExamples(cmd: Command, examples: readonly string[]): Command {
+  if (examples.length === 0) return cmd;
+  return cmd.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
 }
 
 export async function runCli(o: CliOptions): Promise<number> {
@@ -30,7 +56,9 @@ export async function runCli(o: CliOptions): Promise<number> {
   const program = new Command(o.name)
     .description(o.description)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => o.err(s.trimEnd()), writeOut: (s) => o.out(s) });
+    .configureOutput({ writeErr: (s) => o.err(s.trimEnd()), writeOut: (s) => o.out(s) })
+    .version(o.version ?? packageVersion(import.meta.url), "-V, --version", "print the version and exit");
+  withExamples(program, o.examples ?? []);
   o.mount(program, (c) => {
     code = c;
   });
@@ -97,4 +125,51 @@ export function integer(name: string, min: number, max: number) {
     }
     return n;
   };
+}
+
+/** `--stats` with no file, or `-`: the counters go to stdout (and the guest's console moves to stderr). */
+export function statsToStdout(stats: string | boolean | undefined): boolean {
+  return stats === true || stats === "-";
+}
+
+/**
+ * Checks before a run that a file can be written where the user asked (its
+ * directory exists and is writable), so that a long run does not end by
+ * losing its results to a typo. Throws UsageError naming the flag.
+ */
+export function checkWritable(path: string, flag: string): void {
+  const dir = dirname(resolve(path));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${flag} ${path}: directory ${dir} does not exist`);
+  }
+  if (!isDir) throw new UsageError(`${flag} ${path}: ${dir} is not a directory`);
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`${flag} ${path}: is a directory`);
+  }
+  try {
+    rmSync(mkdtempSync(join(dir, `.${basename(path)}.check-`)), { recursive: true });
+  } catch (e) {
+    throw new UsageError(
+      `${flag} ${path}: cannot write in ${dir} (${(e as NodeJS.ErrnoException).code ?? e})`,
+    );
+  }
+}
+
+/**
+ * Writes a file whole or not at all: into a temporary file beside it, then
+ * renamed over it, so that a reader never sees half a file and a failure
+ * leaves what was there. Throws UsageError naming the flag.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, flag: string): void {
+  const tmp = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UsageError(`${flag} ${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
 }

@@ -11,7 +11,7 @@
  */
 import { Assembler } from "../../src/asm/index.ts";
 import type { Image } from "../../src/image.ts";
-import { Machine, type RunResult } from "../../src/machine.ts";
+import { Machine, type MachineConfig, type RunResult } from "../../src/machine.ts";
 
 export const RAM = 0x8000_0000;
 export const TEST_DEVICE = 0x0010_0000;
@@ -36,6 +36,8 @@ export interface BenchOptions {
   /** Emits .data contents (the body can `la` their labels). */
   data?: (a: Assembler) => void;
   maxInstructions?: number;
+  /** Machine configuration beyond the bench's 1 MiB of RAM. */
+  machine?: Partial<MachineConfig>;
 }
 
 /** Emit the SiFive test device "pass" sequence (clobbers t5, t6). */
@@ -61,8 +63,12 @@ export function assembleBench(body: (a: Assembler) => void, opts: BenchOptions =
   return a.assemble();
 }
 
-export function benchOf(image: Image, maxInstructions = 100_000): Bench {
-  const m = new Machine({ ramSize: 1 << 20 });
+export function benchOf(
+  image: Image,
+  maxInstructions = 100_000,
+  machine: Partial<MachineConfig> = {},
+): Bench {
+  const m = new Machine({ ramSize: 1 << 20, ...machine });
   m.load(image);
   const r = m.run({ maxInstructions });
   const h = m.hart;
@@ -83,7 +89,7 @@ export function benchOf(image: Image, maxInstructions = 100_000): Bench {
 
 /** Assemble and run; fails loudly when the program neither passed nor trapped. */
 export function runBench(body: (a: Assembler) => void, opts: BenchOptions = {}): Bench {
-  const b = benchOf(assembleBench(body, opts), opts.maxInstructions);
+  const b = benchOf(assembleBench(body, opts), opts.maxInstructions, opts.machine);
   if (b.r.reason !== "exit") throw new Error(`program did not finish: ${b.r.reason}`);
   return b;
 }

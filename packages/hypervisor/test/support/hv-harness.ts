@@ -3,9 +3,9 @@
  * the hypervisor with a given paging strategy; what the guest observes (its
  * console output) and how it ends must be identical.
  */
-import { type Image, Machine, type StatsSnapshot } from "@shadowlab/emu-core";
+import { type Image, Machine, type MachineConfig, type StatsSnapshot } from "@shadowlab/emu-core";
 import { expect } from "vitest";
-import { Hypervisor, type HypervisorConfig } from "../../src/monitor.ts";
+import { DEFAULT_HYPERVISOR, Hypervisor, type HypervisorConfig } from "../../src/monitor.ts";
 
 export const BUDGET = 2_000_000;
 
@@ -18,16 +18,16 @@ export interface Outcome {
 
 const nativeCache = new WeakMap<Image, Outcome>();
 
-/** Run an image on the bare machine. */
-export function runNative(img: Image, budget = BUDGET): Outcome {
-  const cached = nativeCache.get(img);
+/** Run an image on the bare machine (a machine configuration other than the default is not cached). */
+export function runNative(img: Image, budget = BUDGET, machine?: Partial<MachineConfig>): Outcome {
+  const cached = machine ? undefined : nativeCache.get(img);
   if (cached && budget === BUDGET) return cached;
-  const m = new Machine();
+  const m = new Machine(machine);
   m.load(img);
   const r = m.run({ maxInstructions: budget });
   const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
   const out = { state, exitCode: r.exitCode, output: m.output };
-  if (budget === BUDGET) nativeCache.set(img, out);
+  if (budget === BUDGET && !machine) nativeCache.set(img, out);
   return out;
 }
 
@@ -57,11 +57,21 @@ export function runHv(
  * the same console output. `expected`, when given, is the native output the
  * spec predicts (so the test also proves the program tests what it claims).
  */
-export function expectSame(img: Image, strategy: string, expected?: string): Outcome {
-  const native = runNative(img);
+export function expectSame(
+  img: Image,
+  strategy: string,
+  expected?: string,
+  machine?: Partial<MachineConfig>,
+): Outcome {
+  const native = runNative(img, BUDGET, machine);
   if (expected !== undefined) expect(native.output).toBe(expected);
   expect(native.state).toBe("exited");
-  const hv = runHv(img, strategy);
+  const hv = runHv(
+    img,
+    strategy,
+    BUDGET,
+    machine ? { machine: { ...DEFAULT_HYPERVISOR.machine, ...machine } } : {},
+  );
   expect(hv.error).toBe("");
   expect({ state: hv.state, exitCode: hv.exitCode, output: hv.output }).toEqual(native);
   return native;
