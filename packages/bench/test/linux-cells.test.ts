@@ -76,8 +76,7 @@ describe.skipIf(skip)(
         expect(r.run.instructions).toBeGreaterThan(10 * (r.roi_instructions ?? 0));
         expect(r.wall_samples).toBe(2);
       }
-      // The same guest instructions retire in the region either way; only the hypervisor exits.
-      expect(hv.roi_instructions).toBe(native.roi_instructions);
+      // Only under the hypervisor does the region exit to the monitor.
       expect(native.counters["traps.toHandler"] ?? 0).toBe(0);
       expect(hv.counters["traps.toHandler"]).toBeGreaterThan(0);
     }, 240_000);
