@@ -13,6 +13,7 @@
  * name the cell's job and parameters and report the region's operation count.
  */
 import type { BootFiles } from "@shadowlab/emu-core";
+import type { ExecutionMode } from "@shadowlab/hypervisor";
 import { linuxBootFiles, linuxResults } from "@shadowlab/workloads";
 import {
   type Baseline,
@@ -20,6 +21,7 @@ import {
   describeStop,
   emptyRow,
   type GroupJob,
+  hvMode,
   judge,
   measure,
   priceRow,
@@ -43,8 +45,14 @@ function marksOf(c: { kind: string }[]): Counted["marks"] {
 }
 
 /** Boots once, checkpoints at the ROI begin mark, runs on to the end mark and to power-off. */
-export function linuxRun(files: BootFiles, m: MachineSpec, strategy: string, budget: number): LinuxRun {
-  const rig = buildRig(files, m, strategy);
+export function linuxRun(
+  files: BootFiles,
+  m: MachineSpec,
+  strategy: string,
+  budget: number,
+  mode: ExecutionMode = "trap",
+): LinuxRun {
+  const rig = buildRig(files, m, strategy, mode);
   const stretches: Stop[] = [];
   const spent = () => stretches.reduce((n, s) => n + s.instructions, 0);
   const whole = (): Stop => {
@@ -132,7 +140,7 @@ export async function runLinuxGroup(job: GroupJob, emit: (row: ResultRow) => voi
       const r =
         cell.strategy === NATIVE
           ? { counted: base.counted, sampler: nativeSampler }
-          : linuxRun(files, cell.machine, cell.strategy, budget);
+          : linuxRun(files, cell.machine, cell.strategy, budget, hvMode(cell));
       recordCounts(row, r.counted, base.counted);
       judge(row, cell, r.counted, base, budget);
       if (row.failure === "" && r.sampler) recordWall(row, await measure(r.sampler, job, r.counted));

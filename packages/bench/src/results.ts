@@ -46,6 +46,8 @@ export interface ResultRow {
   cell: string;
   workload: string;
   strategy: string;
+  /** trap or hw for the hypervisor's cells, native for the baseline. */
+  mode: string;
   params: string;
   machine: string;
   status: "ok" | "failed";
@@ -100,6 +102,7 @@ export const FIXED_COLUMNS = [
   "cell",
   "workload",
   "strategy",
+  "mode",
   "params",
   "machine",
   "status",

@@ -19,7 +19,7 @@ import {
   type RoiKind,
   type StatsSnapshot,
 } from "@shadowlab/emu-core";
-import { Hypervisor } from "@shadowlab/hypervisor";
+import { type ExecutionMode, Hypervisor } from "@shadowlab/hypervisor";
 import { type MachineSpec, NATIVE } from "./suite.ts";
 
 /** Machine RAM beyond the guest's own under the hypervisor. */
@@ -63,7 +63,12 @@ export interface Rig {
 /** A guest: an image of our own kernel, or boot files (a Linux Image booted by the QEMU protocol). */
 export type GuestFiles = Image | BootFiles;
 
-export function buildRig(image: GuestFiles, m: MachineSpec, strategy: string): Rig {
+export function buildRig(
+  image: GuestFiles,
+  m: MachineSpec,
+  strategy: string,
+  mode: ExecutionMode = "trap",
+): Rig {
   const config = machineConfig(m);
   if (strategy === NATIVE) {
     const machine = new Machine(config);
@@ -89,6 +94,7 @@ export function buildRig(image: GuestFiles, m: MachineSpec, strategy: string): R
   const hv = new Hypervisor({
     machine: { ...config, ramSize: guestRam + HV_HEADROOM },
     guestRamSize: guestRam,
+    mode,
   });
   hv.addGuest(image, strategy);
   return {
@@ -126,8 +132,14 @@ export interface Counted {
   marks: { begin: number; end: number };
 }
 
-export function countedRun(image: Image, m: MachineSpec, strategy: string, budget: number): Counted {
-  const rig = buildRig(image, m, strategy);
+export function countedRun(
+  image: Image,
+  m: MachineSpec,
+  strategy: string,
+  budget: number,
+  mode: ExecutionMode = "trap",
+): Counted {
+  const rig = buildRig(image, m, strategy, mode);
   const run = rig.run(budget);
   const marks = rig.machine.roiMarks;
   const roi = rig.machine.roi();
@@ -146,8 +158,15 @@ export function countedRun(image: Image, m: MachineSpec, strategy: string, budge
 }
 
 /** Boots a rig to right after its `ordinal`-th begin mark. */
-function bootToRegion(image: Image, m: MachineSpec, strategy: string, budget: number, ordinal: number): Rig {
-  const rig = buildRig(image, m, strategy);
+function bootToRegion(
+  image: Image,
+  m: MachineSpec,
+  strategy: string,
+  budget: number,
+  ordinal: number,
+  mode: ExecutionMode,
+): Rig {
+  const rig = buildRig(image, m, strategy, mode);
   for (let i = 0; i < ordinal; i++) {
     const s = rig.run(budget, "begin");
     if (s.reason !== "mark")
@@ -169,8 +188,9 @@ export function regionSampler(
   strategy: string,
   budget: number,
   ordinal: number,
+  mode: ExecutionMode = "trap",
 ): RegionSampler {
-  const rig = bootToRegion(image, m, strategy, budget, ordinal);
+  const rig = bootToRegion(image, m, strategy, budget, ordinal, mode);
   const cp = rig.machine.checkpoint();
   // Without the hypervisor's own state a restore would leave its shadows and vCPU behind.
   if (strategy !== NATIVE && cp.participants.length === 0)

@@ -123,7 +123,7 @@ export function tlbSizeSuite(): SuiteInput {
 /**
  * The Linux workloads (the /init jobs of the image `npm run linux:build`
  * caches) at small sizes, natively under our firmware and under every
- * strategy. Each cell boots Linux once (~27 M instructions, a few seconds)
+ * strategy in every execution mode. Each cell boots Linux once (~27 M instructions, a few seconds)
  * and samples its region from a checkpoint there; where the image is not
  * built every cell is left out, with the reason.
  */
@@ -131,7 +131,7 @@ export function linuxSuite(): SuiteInput {
   return {
     name: "linux",
     description:
-      "the Linux workloads (lat_ctx, forkwait, mmap, pagefault in /init of the cached Linux image) at small sizes, native and every strategy",
+      "the Linux workloads (lat_ctx, forkwait, mmap, pagefault in /init of the cached Linux image) at small sizes, native and every strategy in every mode",
     workloads: [
       {
         workload: "linux-lat_ctx",
@@ -145,6 +145,7 @@ export function linuxSuite(): SuiteInput {
       { workload: "linux-pagefault", params: { n: 4, pages: 8 } },
     ],
     strategies: "all",
+    modes: ["trap", "hw"],
     machines: { ramMib: LINUX_MIN_RAM_MIB },
     repetitions: 3,
     warmup: 1,

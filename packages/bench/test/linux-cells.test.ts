@@ -14,7 +14,10 @@ describe("the linux suite where the Linux image is absent", () => {
       const { cells, excluded } = expandSuite(suite);
       expect(cells).toEqual([]);
       const groups = suite.workloads.reduce((n, w) => n + w.params.length, 0);
-      expect(excluded).toHaveLength(groups * suite.strategies.length);
+      // Every group's native cell and its cells in both modes are listed, once each.
+      expect(excluded.filter((x) => x.id.endsWith("/native"))).toHaveLength(groups);
+      expect(excluded.some((x) => x.id.endsWith("@hw"))).toBe(true);
+      expect(new Set(excluded.map((x) => x.id)).size).toBe(excluded.length);
       for (const x of excluded)
         expect(x.reason).toMatch(/^linux-\w+: the Linux image is not built on this machine/);
     } finally {
@@ -48,27 +51,32 @@ const found = linuxImage();
 const skip = "missing" in found ? found.missing : undefined;
 
 describe.skipIf(skip)(
-  `a Linux cell natively and under a strategy${skip ? ` (skipped: ${skip})` : ""}`,
+  `a Linux cell natively, under a strategy and in hw mode${skip ? ` (skipped: ${skip})` : ""}`,
   () => {
     it("gives the same output under the strategy as natively, and fills the ROI columns", async () => {
       const suite = validateSuite({
         name: "linux-one",
         workloads: [{ workload: "linux-forkwait", params: { n: 2, pages: 1 } }],
-        strategies: ["native", "shadow-ondemand"],
+        strategies: ["native", "shadow-ondemand", "nested"],
+        modes: ["trap", "hw"],
         machines: { ramMib: 64 },
         repetitions: 2,
         warmup: 0,
       });
-      const { cells } = expandSuite(suite);
+      // Native, one strategy in trap mode, and nested paging in hw mode.
+      const cells = expandSuite(suite).cells.filter((c) => !c.id.endsWith("shadow-ondemand@hw"));
       const rows: ResultRow[] = [];
       await runGroup({ suite, cells }, (r) => rows.push(r));
-      expect(rows.map((r) => [r.strategy, r.status, r.error])).toEqual([
-        ["native", "ok", ""],
-        ["shadow-ondemand", "ok", ""],
+      expect(rows.map((r) => [r.strategy, r.mode, r.status, r.error])).toEqual([
+        ["native", "native", "ok", ""],
+        ["shadow-ondemand", "trap", "ok", ""],
+        ["nested", "hw", "ok", ""],
       ]);
-      const [native, hv] = rows;
-      expect(hv.output_equal).toBe(true);
-      expect(hv.output_sha256).toBe(native.output_sha256);
+      const [native, hv, hw] = rows;
+      for (const r of [hv, hw]) {
+        expect(r.output_equal).toBe(true);
+        expect(r.output_sha256).toBe(native.output_sha256);
+      }
       for (const r of rows) {
         expect(r.ops).toBe(2);
         expect(r.roi_instructions).toBeGreaterThan(0);

@@ -19,7 +19,8 @@ import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import type { MachinePages } from "./machine-pages.ts";
-import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import type { MemoryVirtualizer, PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import { type ExecutionMode, isNested } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
 import { VCpu } from "./vcpu.ts";
 
@@ -30,7 +31,8 @@ export class Guest {
   readonly vcpu = new VCpu();
   readonly memory: GuestMemory;
   readonly core: ShadowCore;
-  readonly strategy: PagingStrategy;
+  /** The guest's memory virtualizer: a shadow strategy, or nested paging (hw mode). */
+  readonly virtualizer: MemoryVirtualizer;
   readonly uart: Uart16550;
   readonly test: SifiveTest;
   readonly devices: Device[];
@@ -60,6 +62,8 @@ export class Guest {
     readonly counters: HvCounters,
     asids: AsidAllocator,
     onExit: (guest: Guest) => void,
+    readonly mode: ExecutionMode = "trap",
+    gstageRoot?: () => number,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
     this.uart = new Uart16550((b) => this.out.push(b));
@@ -70,7 +74,11 @@ export class Guest {
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
     this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
-    this.strategy = factory(this.core);
+    this.core.mode = mode;
+    this.core.vmid = id + 1;
+    if (gstageRoot) this.core.gstageRoot = gstageRoot;
+    this.vcpu.hw = mode === "hw";
+    this.virtualizer = factory(this.core);
     if ("kernel" in image) {
       this.loadWarnings = [];
       this.pc = this.bootKernel(image, ramSize);
@@ -95,6 +103,12 @@ export class Guest {
     }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;
+  }
+
+  /** The guest's shadow strategy (every virtualizer but nested is one). */
+  get strategy(): PagingStrategy {
+    if (isNested(this.virtualizer)) throw new Error(`${this.name}: nested paging has no shadow`);
+    return this.virtualizer as PagingStrategy;
   }
 
   /**
@@ -133,7 +147,7 @@ export class Guest {
   }
 
   dispose(): void {
-    this.strategy.dispose();
+    this.virtualizer.dispose();
     this.memory.release();
   }
 }

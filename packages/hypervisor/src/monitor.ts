@@ -30,6 +30,7 @@ import {
   Machine,
   type MachineConfig,
   type MachineTrapHandler,
+  RAM_BASE,
   type RoiKind,
   rdOf,
   rs1Of,
@@ -42,8 +43,9 @@ import { MonitorCheckpoint } from "./checkpoint.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
+import { HwMode, type HwMonitor } from "./modes/hw.ts";
 import { strategyFactory } from "./paging/registry.ts";
-import { FAULT } from "./paging/strategy.ts";
+import { EXECUTION_MODES, type ExecutionMode, FAULT } from "./paging/strategy.ts";
 import { type SbiPort, sbiCall } from "./sbi.ts";
 import { trapModeSbiPort } from "./sbi-port.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
@@ -76,6 +78,8 @@ export interface HypervisorConfig {
    * ASIDs and recycles them), but then the guest sees a different machine.
    */
   guestAsidBits?: number;
+  /** How guest kernels run: `trap` (U-mode, trap-and-emulate) or `hw` (VS-mode on the H extension). */
+  mode: ExecutionMode;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
@@ -83,7 +87,11 @@ export const DEFAULT_HYPERVISOR: HypervisorConfig = {
   guestRamSize: 128 * 1024 * 1024,
   slice: 100_000,
   shadowBudgetPages: Number.POSITIVE_INFINITY,
+  mode: "trap",
 };
+
+/** Machine RAM kept out of the page pool in hw mode for 16 KiB aligned G-stage roots (64 guests). */
+const GSTAGE_ROOTS_BYTES = 64 * 0x4000;
 
 export interface GuestResult {
   name: string;
@@ -118,13 +126,18 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly asids: AsidAllocator;
   private current: Guest | undefined;
   private readonly tagged: boolean;
+  /** The hw execution mode's machinery (undefined in trap mode). */
+  private readonly hw: HwMode | undefined;
   private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
     this.config = { ...DEFAULT_HYPERVISOR, ...config };
-    this.machine = new Machine(this.config.machine);
+    const hwMode = this.config.mode === "hw";
+    if (!EXECUTION_MODES.includes(this.config.mode))
+      throw new RangeError(`mode must be one of ${EXECUTION_MODES.join(", ")} (got "${this.config.mode}")`);
+    this.machine = new Machine(hwMode ? { ...this.config.machine, hExtension: true } : this.config.machine);
     this.hart = this.machine.hart;
-    this.pages = new MachinePages(this.hart);
+    this.pages = new MachinePages(this.hart, hwMode ? GSTAGE_ROOTS_BYTES : 0);
     this.asids = new AsidAllocator(this.hart, this.counters);
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
@@ -137,6 +150,19 @@ export class Hypervisor implements MachineTrapHandler {
     csrWrite(h, CSR.mie, 1 << IRQ.MTI);
     csrWrite(h, CSR.mcounteren, 0); // counter reads trap, so the vCPU answers them
     h.setPriv(0);
+    this.hw = hwMode ? new HwMode(this.hwMonitor(), RAM_BASE, GSTAGE_ROOTS_BYTES) : undefined;
+  }
+
+  /** The monitor's paths the hw mode reuses. */
+  private hwMonitor(): HwMonitor {
+    return {
+      hart: this.hart,
+      counters: this.counters,
+      sbiCall: (g) => this.supervisorEcall(g),
+      emulateInstruction: (g, word) => this.emulate(g, word),
+      emulateMmio: (g, gpa) => this.emulateMmio(g, gpa),
+      shadowPageFault: (g, va, access) => this.pageFault(g, va, access),
+    };
   }
 
   /**
@@ -153,10 +179,12 @@ export class Hypervisor implements MachineTrapHandler {
       this.pages,
       this.config.guestRamSize,
       image,
-      strategyFactory(strategy),
+      strategyFactory(strategy, this.config.mode),
       this.counters,
       this.asids,
       () => this.hart.requestStop("stop"),
+      this.config.mode,
+      this.hw ? () => (this.hw as HwMode).allocRoot() : undefined,
     );
     g.core.budgetPages = this.config.shadowBudgetPages;
     g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
@@ -243,6 +271,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.hart.reservation = g.reservation;
       this.current = g;
     }
+    this.hw?.load(g);
     this.resume(g);
   }
 
@@ -255,7 +284,10 @@ export class Hypervisor implements MachineTrapHandler {
     // (reflect(), sret and the SBI call clear it, as the native trap or xRET would).
     hart.reservation = hart.reservationAtTrap;
     try {
-      if (interrupt) this.onInterrupt(cause);
+      if (this.hw) {
+        if (interrupt) this.hw.onInterrupt(cause);
+        else this.hw.onException(g, cause, tval);
+      } else if (interrupt) this.onInterrupt(cause);
       else this.onException(g, cause, tval);
       if (g.done || g.state === "waiting") hart.requestStop("stop");
       else this.resume(g);
@@ -299,6 +331,10 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** Deliver an exception or interrupt into the guest exactly as a hart delivers it to S-mode. */
   private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
+    if (this.hw) {
+      this.hw.reflect(g, cause, tval); // into VS (only exceptions: VS interrupts are hardware's)
+      return;
+    }
     const v = g.vcpu;
     this.hart.reservation = -1; // a trap the guest sees clears it, as natively
     this.counters.add(
@@ -337,7 +373,9 @@ export class Hypervisor implements MachineTrapHandler {
     this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
     let port = this.sbiPorts.get(g);
     if (!port) {
-      port = trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
+      port = this.hw
+        ? this.hw.sbiPort(g)
+        : trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
       this.sbiPorts.set(g, port);
     }
     const r = sbiCall(port, this.counters, x.subarray(10, 16), x[16], x[17]);
@@ -481,6 +519,11 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** Before the guest runs again: deliver a takeable interrupt, map the right shadow, arm the timer. */
   private resume(g: Guest): void {
+    if (this.hw) {
+      this.hw.applyMapping(g, this.tagged);
+      this.hart.recheck();
+      return;
+    }
     this.injectInterrupt(g);
     this.applyMapping(g);
     const h = this.hart;

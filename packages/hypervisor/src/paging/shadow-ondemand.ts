@@ -8,10 +8,18 @@
 import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
+  readonly modes = SHADOW_MODES;
   private readonly views = new Map<number, ShadowTable>();
 
   constructor(private readonly core: ShadowCore) {}
@@ -69,6 +77,10 @@ export class ShadowOnDemand implements PagingStrategy {
 
   onPageFault(va: number, access: Access): FaultOutcome {
     return this.core.fill(this.table(), va, access);
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   checkpoint(): ObjectState {

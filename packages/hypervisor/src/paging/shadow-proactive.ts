@@ -26,7 +26,15 @@ import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shad
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { FAULT, type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  FAULT,
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 /** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
 export const FLOOD_WRITES = 3;
@@ -51,6 +59,7 @@ const X = 8;
 
 export class ShadowProactive implements PagingStrategy {
   readonly name = "shadow-proactive";
+  readonly modes = SHADOW_MODES;
   private readonly cache: ShadowCache<ProactiveShadow>;
   private readonly ptPages = new Map<number, PtPage>();
   /** Writable shadow mappings by guest page, so a page that becomes a page table can be write-protected everywhere. */
@@ -255,6 +264,10 @@ export class ShadowProactive implements PagingStrategy {
       this.active = undefined;
       this.core.flushMachine();
     }
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   checkpoint(): ObjectState {

@@ -13,7 +13,14 @@ import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core
 import type { AsidHolder } from "../asid-allocator.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
-import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 interface TaggedShadow extends CachedShadow, AsidHolder {
   /** The guest ASID this shadow stands for; -1 when the guest runs without translation. */
@@ -22,6 +29,7 @@ interface TaggedShadow extends CachedShadow, AsidHolder {
 
 export class ShadowTagged implements PagingStrategy {
   readonly name = "shadow-tagged";
+  readonly modes = SHADOW_MODES;
   private readonly cache: ShadowCache<TaggedShadow>;
 
   constructor(private readonly core: ShadowCore) {
@@ -85,6 +93,10 @@ export class ShadowTagged implements PagingStrategy {
     const outcome = this.core.fill(e.table, va, access, this.core.asids.asidOf(e));
     this.cache.reclaim(e);
     return outcome;
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   checkpoint(): ObjectState {
