@@ -19,7 +19,7 @@ import {
   type RoiKind,
   type StatsSnapshot,
 } from "@shadowlab/emu-core";
-import { type ExecutionMode, Hypervisor } from "@shadowlab/hypervisor";
+import { type ExecutionMode, Hypervisor, machineRamFor } from "@shadowlab/hypervisor";
 import { type MachineSpec, NATIVE } from "./suite.ts";
 
 /** Machine RAM beyond the guest's own under the hypervisor. */
@@ -92,7 +92,8 @@ export function buildRig(
   const guestRam = m.ramMib * 2 ** 20;
   // Room for the guest's RAM (backed page by page) plus the shadow tables and the monitor's own pages.
   const hv = new Hypervisor({
-    machine: { ...config, ramSize: guestRam + HV_HEADROOM },
+    // At least what the hypervisor promises the guest (its RAM and shadow limit) when it is added.
+    machine: { ...config, ramSize: Math.max(guestRam + HV_HEADROOM, machineRamFor(guestRam)) },
     guestRamSize: guestRam,
     mode,
   });

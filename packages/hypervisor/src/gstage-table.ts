@@ -8,7 +8,6 @@
  * set, so the hardware walker never writes them.
  */
 import { type Hart, PTE } from "@shadowlab/emu-core";
-import type { MachinePages } from "./machine-pages.ts";
 
 const LEAF = PTE.V | PTE.R | PTE.W | PTE.X | PTE.U | PTE.A | PTE.D;
 
@@ -20,7 +19,8 @@ export class GStageTable {
 
   constructor(
     private readonly hart: Hart,
-    private readonly pages: MachinePages,
+    /** Level-0 tables come from here: the guest's account (ShadowPages), or any page pool. */
+    private readonly pages: { alloc(): number; release(ppn: number): void },
     /** Machine address of the 16 KiB root (16 KiB aligned, zeroed). */
     readonly rootPa: number,
   ) {}

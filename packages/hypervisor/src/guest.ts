@@ -22,6 +22,7 @@ import type { MachinePages } from "./machine-pages.ts";
 import type { MemoryVirtualizer, PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
 import { type ExecutionMode, isNested } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
+import { ShadowPages } from "./shadow-pages.ts";
 import { VCpu } from "./vcpu.ts";
 
 /** stuck: FAULT_LOOP_LIMIT identical faults without an instruction retired (emu-core's fault-loop.ts). */
@@ -30,6 +31,8 @@ export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed" | 
 export class Guest {
   readonly vcpu = new VCpu();
   readonly memory: GuestMemory;
+  /** Machine pages of this guest's shadow tables, within its limit. */
+  readonly shadowPages: ShadowPages;
   readonly core: ShadowCore;
   /** The guest's memory virtualizer: a shadow strategy, or nested paging (hw mode). */
   readonly virtualizer: MemoryVirtualizer;
@@ -64,8 +67,11 @@ export class Guest {
     onExit: (guest: Guest) => void,
     readonly mode: ExecutionMode = "trap",
     gstageRoot?: () => number,
+    /** Hard limit on the machine pages of this guest's shadow tables. */
+    shadowLimit = Number.POSITIVE_INFINITY,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
+    this.shadowPages = new ShadowPages(pages, shadowLimit, name);
     this.uart = new Uart16550((b) => this.out.push(b));
     this.test = new SifiveTest((code) => {
       this.state = "exited";
@@ -73,7 +79,7 @@ export class Guest {
       onExit(this);
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
-    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, this.shadowPages, this.devices, counters, asids);
     this.core.mode = mode;
     this.core.vmid = id + 1;
     if (gstageRoot) this.core.gstageRoot = gstageRoot;

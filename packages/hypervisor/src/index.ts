@@ -32,5 +32,11 @@ export {
   type StrategyFactory,
 } from "./paging/strategy.ts";
 export { ShadowCore, shadowFlags } from "./shadow-core.ts";
+export {
+  defaultShadowBudget,
+  machineRamFor,
+  SHADOW_HEADROOM_PAGES,
+  ShadowPages,
+} from "./shadow-pages.ts";
 export { ShadowTable } from "./shadow-table.ts";
 export { VCpu } from "./vcpu.ts";

@@ -40,7 +40,7 @@ import {
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
 import { MonitorCheckpoint } from "./checkpoint.ts";
-import { HvCounters } from "./counters.ts";
+import { CounterFamily, counterId, HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { HwMode, type HwMonitor } from "./modes/hw.ts";
@@ -48,6 +48,7 @@ import { strategyFactory } from "./paging/registry.ts";
 import { EXECUTION_MODES, type ExecutionMode, FAULT } from "./paging/strategy.ts";
 import { type SbiPort, sbiCall } from "./sbi.ts";
 import { trapModeSbiPort } from "./sbi-port.ts";
+import { defaultShadowBudget, SHADOW_HEADROOM_PAGES } from "./shadow-pages.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
   enterSupervisor,
@@ -66,11 +67,14 @@ export interface HypervisorConfig {
   /** Instructions a guest runs before the next guest gets the hart (with more than one guest). */
   slice: number;
   /**
-   * Machine pages the shadows of one guest may occupy, for strategies that
-   * keep shadows across switches (shadow-proactive, shadow-tagged); past it
-   * they reclaim the least recently used shadows. Default: unlimited.
+   * Machine pages the shadow tables of one guest may occupy before its
+   * strategy reclaims (least recently used shadows first, never the one the
+   * guest runs on). "auto" (the default) is 1/16 of the guest's RAM pages,
+   * at least 256. A guest's hard limit is its budget plus one full shadow
+   * table (SHADOW_HEADROOM_PAGES); a guest that reaches it is stopped alone.
+   * Infinity: no budget and no limit (guests can then starve each other).
    */
-  shadowBudgetPages: number;
+  shadowBudgetPages: number | "auto";
   /**
    * satp.ASID bits each guest sees. Default: what the machine implements
    * (none without ASID tags), the ASIDLEN the guest would see natively. More
@@ -78,6 +82,8 @@ export interface HypervisorConfig {
    * ASIDs and recycles them), but then the guest sees a different machine.
    */
   guestAsidBits?: number;
+  /** Hard limit on one guest's shadow pages; "auto": the budget plus SHADOW_HEADROOM_PAGES. */
+  shadowLimitPages: number | "auto";
   /** How guest kernels run: `trap` (U-mode, trap-and-emulate) or `hw` (VS-mode on the H extension). */
   mode: ExecutionMode;
 }
@@ -86,7 +92,8 @@ export const DEFAULT_HYPERVISOR: HypervisorConfig = {
   machine: { ramSize: 512 * 1024 * 1024 },
   guestRamSize: 128 * 1024 * 1024,
   slice: 100_000,
-  shadowBudgetPages: Number.POSITIVE_INFINITY,
+  shadowBudgetPages: "auto",
+  shadowLimitPages: "auto",
   mode: "trap",
 };
 
@@ -116,6 +123,19 @@ const CSRRW_OP = specByName("csrrw")?.op ?? 0;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
 
+// Counter ids of the exit path, resolved once (counters.ts): an exit counts without building a name.
+const EXIT_HIDDEN_FAULT = counterId("exit.hidden_fault");
+const EXIT_SBI = counterId("exit.sbi");
+const EXIT_SRET = counterId("exit.emulate.sret");
+const EXIT_WFI = counterId("exit.emulate.wfi");
+const EXIT_SFENCE = counterId("exit.emulate.sfence.vma");
+const EXIT_MMIO_LOAD = counterId("exit.mmio.load");
+const EXIT_MMIO_STORE = counterId("exit.mmio.store");
+const EXIT_INTERRUPT = new CounterFamily(32, (c) => `exit.interrupt.${INTERRUPT_NAMES[c] ?? c}`);
+const INJECT = new CounterFamily(32, (c) => `inject.${INTERRUPT_NAMES[c]}`);
+const EXIT_REFLECT = new CounterFamily(32, (c) => `exit.reflect.${EXCEPTION_NAMES[c] ?? c}`);
+const EXIT_CSR = new CounterFamily(4096, (csr) => `exit.emulate.csr.${csrLabel(csr)}`);
+
 export class Hypervisor implements MachineTrapHandler {
   readonly config: HypervisorConfig;
   readonly machine: Machine;
@@ -131,7 +151,12 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
-    this.config = { ...DEFAULT_HYPERVISOR, ...config };
+    // A partial machine configuration (say, only asidBits) keeps the default machine's RAM.
+    this.config = {
+      ...DEFAULT_HYPERVISOR,
+      ...config,
+      machine: { ...DEFAULT_HYPERVISOR.machine, ...config.machine },
+    };
     const hwMode = this.config.mode === "hw";
     if (!EXECUTION_MODES.includes(this.config.mode))
       throw new RangeError(`mode must be one of ${EXECUTION_MODES.join(", ")} (got "${this.config.mode}")`);
@@ -172,6 +197,9 @@ export class Hypervisor implements MachineTrapHandler {
    * pretend S-mode with a0 = hart id, a1 = DTB).
    */
   addGuest(image: Image | BootFiles, strategy: string, name = `guest${this.guests.length}`): Guest {
+    const { budget, limit } = this.shadowBudget();
+    // The guest's RAM and shadow limit are promised now, so no other guest can take them later.
+    if (Number.isFinite(limit)) this.pages.reserve(this.config.guestRamSize / 4096 + limit, name);
     const g = new Guest(
       this.guests.length,
       name,
@@ -185,11 +213,20 @@ export class Hypervisor implements MachineTrapHandler {
       () => this.hart.requestStop("stop"),
       this.config.mode,
       this.hw ? () => (this.hw as HwMode).allocRoot() : undefined,
+      limit,
     );
-    g.core.budgetPages = this.config.shadowBudgetPages;
+    g.core.budgetPages = budget;
     g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
+  }
+
+  /** The soft budget and hard limit of each guest's shadow pages. */
+  private shadowBudget(): { budget: number; limit: number } {
+    const b = this.config.shadowBudgetPages;
+    const budget = b === "auto" ? defaultShadowBudget(this.config.guestRamSize / 4096) : b;
+    const l = this.config.shadowLimitPages;
+    return { budget, limit: l === "auto" ? budget + SHADOW_HEADROOM_PAGES : l };
   }
 
   /**
@@ -301,7 +338,7 @@ export class Hypervisor implements MachineTrapHandler {
   private onInterrupt(cause: number): void {
     // Only the machine timer is enabled: it stands for the guest's stimecmp,
     // whose STIP the vCPU computes from time; injection happens in resume().
-    this.counters.add(`exit.interrupt.${INTERRUPT_NAMES[cause] ?? cause}`);
+    this.counters.bump(EXIT_INTERRUPT.id(cause));
   }
 
   private onException(g: Guest, cause: number, tval: number): void {
@@ -337,9 +374,7 @@ export class Hypervisor implements MachineTrapHandler {
     }
     const v = g.vcpu;
     this.hart.reservation = -1; // a trap the guest sees clears it, as natively
-    this.counters.add(
-      interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
-    );
+    this.counters.bump(interrupt ? INJECT.id(cause) : EXIT_REFLECT.id(cause));
     v.scause = (interrupt ? 0x8000_0000 | cause : cause) >>> 0;
     v.sepc = this.hart.pc >>> 0;
     v.stval = tval >>> 0;
@@ -352,7 +387,7 @@ export class Hypervisor implements MachineTrapHandler {
   private pageFault(g: Guest, va: number, access: Access): void {
     switch (g.strategy.onPageFault(va >>> 0, access)) {
       case FAULT.FILLED:
-        this.counters.add("exit.hidden_fault");
+        this.counters.bump(EXIT_HIDDEN_FAULT);
         return;
       case FAULT.REFLECT:
         this.reflect(g, g.core.lastCause, va);
@@ -367,7 +402,7 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** ecall from pretend-S would go to M-mode firmware: the hypervisor serves SBI in its place (sbi.ts). */
   private supervisorEcall(g: Guest): void {
-    this.counters.add("exit.sbi");
+    this.counters.bump(EXIT_SBI);
     this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
     const x = this.hart.x;
     this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
@@ -396,7 +431,7 @@ export class Hypervisor implements MachineTrapHandler {
       return;
     }
     if (v.mode === 1 && (name === "sret" || name === "wfi" || name === "sfence.vma")) {
-      this.counters.add(`exit.emulate.${name}`);
+      this.counters.bump(name === "sret" ? EXIT_SRET : name === "wfi" ? EXIT_WFI : EXIT_SFENCE);
       if (name === "sret") {
         this.hart.instret++; // it retires, as natively
         this.hart.reservation = -1; // the hart's sret clears it
@@ -435,7 +470,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.reflect(g, CAUSE.ILLEGAL_INSTRUCTION, word);
       return;
     }
-    this.counters.add(`exit.emulate.csr.${csrLabel(csr)}`);
+    this.counters.bump(EXIT_CSR.id(csr));
     if (writes) {
       const oldSatp = v.satp;
       const value = op === 0 ? src : op === 1 ? old | src : old & ~src;
@@ -497,10 +532,10 @@ export class Hypervisor implements MachineTrapHandler {
     this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
-      this.counters.add("exit.mmio.store");
+      this.counters.bump(EXIT_MMIO_STORE);
       dev.store(off, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
     } else {
-      this.counters.add("exit.mmio.load");
+      this.counters.bump(EXIT_MMIO_LOAD);
       const raw = dev.load(off, width);
       const rd = rdOf(word);
       const shift = 32 - width * 8;

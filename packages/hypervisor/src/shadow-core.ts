@@ -14,12 +14,20 @@ import {
   PTE,
 } from "@shadowlab/emu-core";
 import type { AsidAllocator } from "./asid-allocator.ts";
-import type { HvCounters } from "./counters.ts";
+import { counterId, type HvCounters } from "./counters.ts";
+
+const SHADOW_FILL = counterId("shadow.fill");
+const SHADOW_FILL_DIRTY = counterId("shadow.fill_dirty");
+const FLUSH_ALL = counterId("tlb_flush.all");
+const FLUSH_ASID = counterId("tlb_flush.asid");
+const FLUSH_PAGE = counterId("tlb_flush.page");
+const FLUSH_PAGE_ASID = counterId("tlb_flush.page_asid");
+
 import type { GuestMemory } from "./guest-memory.ts";
 import { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
 import { machineFence } from "./machine-fence.ts";
-import type { MachinePages } from "./machine-pages.ts";
 import { type ExecutionMode, FAULT, type FaultOutcome } from "./paging/strategy.ts";
+import type { ShadowPages } from "./shadow-pages.ts";
 import { ShadowTable } from "./shadow-table.ts";
 import { performStoreLike } from "./store-like.ts";
 import type { VCpu } from "./vcpu.ts";
@@ -85,7 +93,8 @@ export class ShadowCore {
     readonly hart: Hart,
     readonly vcpu: VCpu,
     readonly memory: GuestMemory,
-    readonly pages: MachinePages,
+    /** Machine pages for this guest's shadow tables (counted against its budget and limit). */
+    readonly pages: ShadowPages,
     readonly devices: readonly Device[],
     readonly counters: HvCounters,
     /** The machine's ASID allocator, shared by every guest. */
@@ -152,7 +161,7 @@ export class ShadowCore {
     if (readOnly) flags &= ~PTE.W;
     const replaced = table.get(va) !== 0;
     table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags, this.walk.mega);
-    this.counters.add(access === ACCESS_STORE && replaced ? "shadow.fill_dirty" : "shadow.fill");
+    this.counters.bump(access === ACCESS_STORE && replaced ? SHADOW_FILL_DIRTY : SHADOW_FILL);
     // An entry that existed with fewer rights may still sit in the machine TLB.
     if (replaced) this.flushMachine(va, machineAsid);
   }
@@ -182,8 +191,8 @@ export class ShadowCore {
 
   /** Flush the machine TLB for one page (all ASIDs) or entirely. */
   flushMachine(va?: number, asid?: number): void {
-    if (va === undefined) this.counters.add(asid === undefined ? "tlb_flush.all" : "tlb_flush.asid");
-    else this.counters.add(asid === undefined ? "tlb_flush.page" : "tlb_flush.page_asid");
+    if (va === undefined) this.counters.bump(asid === undefined ? FLUSH_ALL : FLUSH_ASID);
+    else this.counters.bump(asid === undefined ? FLUSH_PAGE : FLUSH_PAGE_ASID);
     machineFence(this.hart, va !== undefined, va ?? 0, asid !== undefined, asid ?? 0);
   }
 }

@@ -149,6 +149,24 @@ describe("what the literature says", () => {
     expect(t.figure).toContain("shadow-ondemand 1,400 against shadow-tagged 130");
   });
 
+  it("nano ordering: the region of interest's cycles per operation when the results have it", () => {
+    const roiRow = (variant: string, cyclesPerOp: number) => ({
+      ...row("nano", "shadow-ondemand", { params: { variant, iterations: 1000 }, cycles: 9e9 }),
+      ops: 1000,
+      cyclesPerOp,
+    });
+    const rs = results([
+      roiRow("in", 16_000),
+      roiRow("ptemod", 13_000),
+      roiRow("pgfault", 11_000),
+      roiRow("trap", 1_000),
+    ]);
+    const t = trend(rs, "nano-order-trap");
+    expect(t.verdict).toBe("reproduced");
+    expect(t.figure).toContain("region of interest");
+    expect(t.figure).toContain("in 16,000 > ptemod 13,000 > pgfault 11,000 > divzero 1,000");
+  });
+
   it("nano ordering per mode: per-operation cycles from two iteration counts, checked against theirs", () => {
     const rs = results([
       ...nano("shadow-ondemand", { in: 16_000, ptemod: 13_000, pgfault: 11_000, trap: 1_000 }, "hw"),

@@ -96,9 +96,12 @@ describe("shadowlab-workloads run", () => {
     expect(r.stderr[0]).toBe("shadowlab-workloads: stopped after 1000 instructions (budget)");
   });
 
-  it("--stats - writes the counters as JSON", async () => {
+  it("--stats - writes the counters as JSON, alone on stdout: console and summary go to stderr", async () => {
     const r = await cli("run", "syscall", "-p", "iterations=10", "--stats", "-");
-    const json = JSON.parse(r.stdout.slice(r.stdout.indexOf("\n{") + 1));
+    const json = JSON.parse(r.stdout);
+    expect(r.stderr.join("\n")).toMatch(
+      /--- syscall iterations=10.*checksum 0x[0-9a-f]{8} matches the reference model/,
+    );
     expect(json).toMatchObject({
       workload: "syscall",
       params: { iterations: 10 },
@@ -107,6 +110,22 @@ describe("shadowlab-workloads run", () => {
     });
     expect(json.traps.exceptions.ecall_u).toBe(11);
   });
+});
+
+describe("shadowlab-workloads --version and examples", () => {
+  it("--version prints the package version", async () => {
+    const r = await cli("--version");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+  it.each([["--help"], ["run", "--help"], ["export", "--help"], ["list", "--help"]])(
+    "%s %s shows examples",
+    async (...argv) => {
+      const r = await cli(...argv.filter(Boolean));
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Examples:\n( {2}\$ .*\n){2,3}/);
+    },
+  );
 });
 
 describe("shadowlab-workloads export", () => {

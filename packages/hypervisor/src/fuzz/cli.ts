@@ -4,19 +4,14 @@
  * summary on stdout; exit code 1 when any guest failed (its reproducer is in
  * --out), 2 for a mistake on the command line.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { integer, packageVersion, withExamples } from "@shadowlab/emu-core";
+import { Command } from "commander";
 import { type CampaignResult, runCampaign } from "./campaign.ts";
 import { allTargets, EXECUTION_MODES } from "./differential.ts";
 import { qemuVersion } from "./qemu.ts";
 
-function nonNegative(name: string) {
-  return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0)
-      throw new InvalidArgumentError(`${name} must be a non-negative integer (got "${text}")`);
-    return n;
-  };
-}
+/** The integer parser every shadowlab CLI shares (emu-core's CLI shell), from 0. */
+const nonNegative = (name: string) => integer(name, 0, Number.MAX_SAFE_INTEGER);
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("shadowlab-fuzz")
@@ -33,8 +28,13 @@ export async function main(argv: string[]): Promise<number> {
     )
     .option("--qemu", "generate portable guests and also compare each with qemu-system-riscv32")
     .option("--shrink <n>", "shrink attempts per failing guest", nonNegative("--shrink"), 300)
+    .version(packageVersion(import.meta.url), "-V, --version", "print the version and exit")
     .exitOverride()
     .configureOutput({ writeErr: (t) => process.stderr.write(t) });
+  withExamples(program, [
+    "npm run fuzz -- --count 200 --seed 1",
+    "shadowlab-fuzz --count 50 --qemu --out /tmp/fuzz-failures",
+  ]);
   try {
     program.parse(argv, { from: "user" });
   } catch (e) {
