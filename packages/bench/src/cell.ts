@@ -22,8 +22,10 @@ import {
   zeroEvents,
 } from "./cost.ts";
 import { lineDiff } from "./diff.ts";
+import { isLinuxWorkload } from "./linux.ts";
+import { runLinuxGroup } from "./linux-cell.ts";
 import { NOISY_RME_PCT, type ResultRow, type RunFigures } from "./results.ts";
-import { type Counted, countedRun, regionSampler, type Stop } from "./sample.ts";
+import { type Counted, countedRun, type RegionSampler, regionSampler, type Stop } from "./sample.ts";
 import { type Cell, machineKey, NATIVE, paramsKey, type Suite } from "./suite.ts";
 
 export { HV_HEADROOM, machineConfig } from "./sample.ts";
@@ -37,7 +39,7 @@ export interface GroupJob {
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
-interface WallStats {
+export interface WallStats {
   mean: number;
   p50: number;
   min: number;
@@ -52,17 +54,9 @@ interface WallStats {
  * (after `warmup` untimed ones), each restoring the region's start outside
  * the timed window and running the region alone.
  */
-async function measure(image: Image, cell: Cell, job: GroupJob, counted: Counted): Promise<WallStats> {
-  const { repetitions, warmup, maxInstructions } = job.suite;
+export async function measure(sampler: RegionSampler, job: GroupJob, counted: Counted): Promise<WallStats> {
+  const { repetitions, warmup } = job.suite;
   const expected = counted.roi?.stats.instructions.total ?? 0;
-  const sampler = regionSampler(
-    image,
-    cell.machine,
-    cell.strategy,
-    maxInstructions,
-    counted.beginOrdinal,
-    hvMode(cell),
-  );
   let wrong = "";
   const durations: number[] = [];
   const bench = new Bench({
@@ -162,7 +156,7 @@ function setRunEvents(run: RunFigures, prefix: "events" | "native_events", e: Ev
 }
 
 /** The hypervisor's execution mode of a cell (native cells never reach the hypervisor). */
-const hvMode = (cell: Cell): ExecutionMode => (cell.mode === "native" ? "trap" : cell.mode);
+export const hvMode = (cell: Cell): ExecutionMode => (cell.mode === "native" ? "trap" : cell.mode);
 
 /** The row of a cell before anything is measured: failed, with every measurement empty. */
 export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): ResultRow {
@@ -242,7 +236,7 @@ export function priceRow(row: ResultRow, profileName: string): ResultRow {
   };
 }
 
-function describeStop(o: Stop, budget: number): string {
+export function describeStop(o: Stop, budget: number): string {
   if (o.reason === "budget") return `instruction budget of ${budget} spent (the guest did not finish)`;
   if (o.reason === "wfi") return "the guest waits for an interrupt that can never arrive";
   if (o.reason === "failed") return `the hypervisor failed the guest: ${o.error}`;
@@ -250,12 +244,12 @@ function describeStop(o: Stop, budget: number): string {
   return `stopped: ${o.reason}`;
 }
 
-function describeNoRegion(c: Counted): string {
+export function describeNoRegion(c: Counted): string {
   return `the guest never reached the end of a region of interest (${c.marks.begin} begin and ${c.marks.end} end marks retired)`;
 }
 
 /** The native baseline of a group, and what is wrong with it ("" when nothing). */
-interface Baseline {
+export interface Baseline {
   counted: Counted;
   problem: string;
   diff: string;
@@ -290,7 +284,7 @@ function nativeBaseline(image: Image, job: GroupJob): Baseline {
 }
 
 /** Fills a row's region and whole-run counters from a counted run. */
-function recordCounts(row: ResultRow, c: Counted, base: Counted): void {
+export function recordCounts(row: ResultRow, c: Counted, base: Counted): void {
   const o = c.run;
   const runCounters = flattenStats(o.stats);
   const roiCounters = c.roi ? flattenStats(c.roi.stats) : {};
@@ -316,7 +310,7 @@ function recordCounts(row: ResultRow, c: Counted, base: Counted): void {
 }
 
 /** Sets why a cell that ran fails (failure and error); leaves failure "" when it is fine to measure. */
-function judge(row: ResultRow, cell: Cell, c: Counted, base: Baseline, budget: number): void {
+export function judge(row: ResultRow, cell: Cell, c: Counted, base: Baseline, budget: number): void {
   const o = c.run;
   const native = base.counted.run;
   if (cell.strategy === NATIVE && base.problem) {
@@ -340,6 +334,32 @@ function judge(row: ResultRow, cell: Cell, c: Counted, base: Baseline, budget: n
   }
 }
 
+/** Marks a measured row ok with its wall-clock statistics. */
+export function recordWall(row: ResultRow, wall: WallStats): void {
+  const roiInstructions = row.roi_instructions ?? 0;
+  Object.assign(row, {
+    status: "ok",
+    wall_mean_ms: wall.mean,
+    wall_p50_ms: wall.p50,
+    wall_min_ms: wall.min,
+    wall_p99_ms: wall.p99,
+    wall_rme_pct: wall.rme,
+    wall_noisy: wall.rme > NOISY_RME_PCT,
+    wall_samples: wall.samples,
+    wall_raw_ms: wall.raw,
+    host_mips: wall.mean > 0 ? roiInstructions / (wall.mean * 1000) : null,
+  });
+}
+
+/** Why a cell's run failed: its exception as a row's failure and error. */
+export function recordCrash(row: ResultRow, e: unknown): void {
+  row.status = "failed";
+  row.failure = String((e as Error)?.message ?? "").startsWith("nondeterministic")
+    ? "nondeterministic"
+    : "crash";
+  row.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
 /**
  * Runs one group and hands each finished row to `emit` as soon as it is
  * done. Never throws for a cell's sake: a cell that crashes, loops, differs
@@ -347,6 +367,7 @@ function judge(row: ResultRow, cell: Cell, c: Counted, base: Baseline, budget: n
  */
 export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): Promise<void> {
   const first = job.cells[0];
+  if (isLinuxWorkload(first.workload)) return runLinuxGroup(job, emit);
   const budget = job.suite.maxInstructions;
   let image: Image;
   let base: Baseline;
@@ -377,27 +398,19 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
       recordCounts(row, c, base.counted);
       judge(row, cell, c, base, budget);
       if (row.failure === "") {
-        const wall = await measure(image, cell, job, c);
-        const roiInstructions = row.roi_instructions ?? 0;
-        Object.assign(row, {
-          status: "ok",
-          wall_mean_ms: wall.mean,
-          wall_p50_ms: wall.p50,
-          wall_min_ms: wall.min,
-          wall_p99_ms: wall.p99,
-          wall_rme_pct: wall.rme,
-          wall_noisy: wall.rme > NOISY_RME_PCT,
-          wall_samples: wall.samples,
-          wall_raw_ms: wall.raw,
-          host_mips: wall.mean > 0 ? roiInstructions / (wall.mean * 1000) : null,
-        });
+        const sampler = regionSampler(
+          image,
+          cell.machine,
+          cell.strategy,
+          budget,
+          c.beginOrdinal,
+          hvMode(cell),
+        );
+        const wall = await measure(sampler, job, c);
+        recordWall(row, wall);
       }
     } catch (e) {
-      row.status = "failed";
-      row.failure = String((e as Error)?.message ?? "").startsWith("nondeterministic")
-        ? "nondeterministic"
-        : "crash";
-      row.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      recordCrash(row, e);
     }
     emit(priceRow(row, job.suite.profile));
   }

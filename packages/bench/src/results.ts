@@ -16,11 +16,12 @@ import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeStrategy } from "@shadowlab/hypervisor";
-import { describeParams, findWorkload } from "@shadowlab/workloads";
+import { describeParams } from "@shadowlab/workloads";
 import { stringify } from "csv-stringify/sync";
 import { checkRows, RowsCheckError } from "./check-rows.ts";
 import { columnsMarkdown } from "./columns.ts";
 import { EVENT_CLASSES, type EventCounts, getProfile } from "./cost.ts";
+import { findSuiteWorkload as findWorkload } from "./linux.ts";
 import {
   type Cell,
   type ExcludedCell,

@@ -10,6 +10,8 @@
  * since and allocates no RAM.
  */
 import {
+  type BootFiles,
+  bootMachine,
   type Image,
   Machine,
   type MachineConfig,
@@ -58,11 +60,20 @@ export interface Rig {
   run(budget: number, stopAtMark?: RoiKind): Stop;
 }
 
-export function buildRig(image: Image, m: MachineSpec, strategy: string, mode: ExecutionMode = "trap"): Rig {
+/** A guest: an image of our own kernel, or boot files (a Linux Image booted by the QEMU protocol). */
+export type GuestFiles = Image | BootFiles;
+
+export function buildRig(
+  image: GuestFiles,
+  m: MachineSpec,
+  strategy: string,
+  mode: ExecutionMode = "trap",
+): Rig {
   const config = machineConfig(m);
   if (strategy === NATIVE) {
     const machine = new Machine(config);
-    machine.load(image);
+    if ("kernel" in image) bootMachine(machine, image);
+    else machine.load(image);
     return {
       machine,
       run(budget, stopAtMark) {

@@ -9,9 +9,10 @@
 import { createHash } from "node:crypto";
 import { DEFAULT_HART, validateTlbConfig } from "@shadowlab/emu-core";
 import { EXECUTION_MODES, type ExecutionMode, modesOf, strategyNames } from "@shadowlab/hypervisor";
-import { allowedRange, describeParams, findWorkload, type Params, workloadNames } from "@shadowlab/workloads";
+import { allowedRange, describeParams, type Params } from "@shadowlab/workloads";
 import { type ZodType, z } from "zod";
 import { DEFAULT_PROFILE, profileNames } from "./cost.ts";
+import { findSuiteWorkload as findWorkload, suiteWorkloadNames as workloadNames } from "./linux.ts";
 
 export const NATIVE = "native";
 
@@ -530,7 +531,10 @@ export function expandSuite(suite: Suite): { cells: Cell[]; excluded: ExcludedCe
     for (const params of w.params)
       for (const machine of suite.machines) {
         const group = `${w.workload}/${paramsKey(params)}/${machineKey(machine)}`;
-        const refusal = findWorkload(w.workload)?.refuses(params, { asidBits: machineAsidBits(machine) });
+        const refusal = findWorkload(w.workload)?.refuses(params, {
+          asidBits: machineAsidBits(machine),
+          ramMib: machine.ramMib,
+        });
         for (const mode of suite.modes)
           for (const strategy of suite.strategies) {
             if (strategy !== NATIVE && !modesOf(strategy).includes(mode)) continue;

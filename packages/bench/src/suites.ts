@@ -8,6 +8,7 @@ import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeParams, findWorkload, NANO_VARIANTS, type Params, WORKLOADS } from "@shadowlab/workloads";
 import { tsImport } from "tsx/esm/api";
+import { LINUX_MIN_RAM_MIB } from "./linux.ts";
 import { type Suite, type SuiteInput, validateSuite } from "./suite.ts";
 
 /** The largest value a workload parameter allows (so sweeps follow the workload's own bounds). */
@@ -119,6 +120,38 @@ export function tlbSizeSuite(): SuiteInput {
   };
 }
 
+/**
+ * The Linux workloads (the /init jobs of the image `npm run linux:build`
+ * caches) at small sizes, natively under our firmware and under every
+ * strategy in every execution mode. Each cell boots Linux once (~27 M instructions, a few seconds)
+ * and samples its region from a checkpoint there; where the image is not
+ * built every cell is left out, with the reason.
+ */
+export function linuxSuite(): SuiteInput {
+  return {
+    name: "linux",
+    description:
+      "the Linux workloads (lat_ctx, forkwait, mmap, pagefault in /init of the cached Linux image) at small sizes, native and every strategy in every mode",
+    workloads: [
+      {
+        workload: "linux-lat_ctx",
+        params: [
+          { procs: 2, ws: 0, rounds: 10 },
+          { procs: 8, ws: 4096, rounds: 4 },
+        ],
+      },
+      { workload: "linux-forkwait", params: { n: 8, pages: 4 } },
+      { workload: "linux-mmap", params: { n: 8, pages: 4 } },
+      { workload: "linux-pagefault", params: { n: 4, pages: 8 } },
+    ],
+    strategies: "all",
+    modes: ["trap", "hw"],
+    machines: { ramMib: LINUX_MIN_RAM_MIB },
+    repetitions: 3,
+    warmup: 1,
+  };
+}
+
 export const BUILTIN_SUITES: ReadonlyMap<string, () => SuiteInput> = new Map([
   ["quick", quickSuite],
   ["full", fullSuite],
@@ -126,6 +159,7 @@ export const BUILTIN_SUITES: ReadonlyMap<string, () => SuiteInput> = new Map([
   ["ctxswitch-scaling", ctxswitchScalingSuite],
   ["forkwait", forkwaitSuite],
   ["tlb-size", tlbSizeSuite],
+  ["linux", linuxSuite],
 ]);
 
 export function builtinSuiteNames(): string[] {

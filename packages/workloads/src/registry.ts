@@ -69,7 +69,7 @@ interface JsonSchemaProperty {
 }
 
 /** The parameters of a workload as its schema states them. */
-export function describeParams(w: Workload): ParamInfo[] {
+export function describeParams(w: Pick<Workload, "schema">): ParamInfo[] {
   const json = z.toJSONSchema(w.schema, { io: "input", unrepresentable: "any" }) as {
     properties?: Record<string, JsonSchemaProperty>;
   };
