@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Image } from "@shadowlab/emu-core";
+import type { ExecutionMode } from "@shadowlab/hypervisor";
 import { getWorkload, type Params } from "@shadowlab/workloads";
 import { Bench } from "tinybench";
 import {
@@ -54,7 +55,14 @@ interface WallStats {
 async function measure(image: Image, cell: Cell, job: GroupJob, counted: Counted): Promise<WallStats> {
   const { repetitions, warmup, maxInstructions } = job.suite;
   const expected = counted.roi?.stats.instructions.total ?? 0;
-  const sampler = regionSampler(image, cell.machine, cell.strategy, maxInstructions, counted.beginOrdinal);
+  const sampler = regionSampler(
+    image,
+    cell.machine,
+    cell.strategy,
+    maxInstructions,
+    counted.beginOrdinal,
+    hvMode(cell),
+  );
   let wrong = "";
   const durations: number[] = [];
   const bench = new Bench({
@@ -103,12 +111,21 @@ const warmed = new Set<string>();
 function warmJit(cells: readonly Cell[]): void {
   const w = getWorkload("syscall");
   const image = w.build(w.schema.parse({ iterations: 2_000 }) as Params);
-  for (const strategy of new Set([NATIVE, ...cells.map((c) => c.strategy)])) {
-    if (warmed.has(strategy)) continue;
-    warmed.add(strategy);
+  const runs = new Map<string, [string, ExecutionMode]>([[NATIVE, [NATIVE, "trap"]]]);
+  for (const c of cells) runs.set(`${c.strategy}@${hvMode(c)}`, [c.strategy, hvMode(c)]);
+  for (const [key, [strategy, mode]] of runs) {
+    if (warmed.has(key)) continue;
+    warmed.add(key);
     try {
-      const counted = countedRun(image, cells[0].machine, strategy, 10_000_000);
-      const sampler = regionSampler(image, cells[0].machine, strategy, 10_000_000, counted.beginOrdinal);
+      const counted = countedRun(image, cells[0].machine, strategy, 10_000_000, mode);
+      const sampler = regionSampler(
+        image,
+        cells[0].machine,
+        strategy,
+        10_000_000,
+        counted.beginOrdinal,
+        mode,
+      );
       for (let i = 0; i < 3; i++) {
         sampler.prepare();
         sampler.sample();
@@ -144,6 +161,9 @@ function setRunEvents(run: RunFigures, prefix: "events" | "native_events", e: Ev
   for (const c of EVENT_CLASSES) run[`${prefix}.${c}`] = e[c];
 }
 
+/** The hypervisor's execution mode of a cell (native cells never reach the hypervisor). */
+const hvMode = (cell: Cell): ExecutionMode => (cell.mode === "native" ? "trap" : cell.mode);
+
 /** The row of a cell before anything is measured: failed, with every measurement empty. */
 export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): ResultRow {
   return {
@@ -152,6 +172,7 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     cell: cell.id,
     workload: cell.workload,
     strategy: cell.strategy,
+    mode: cell.mode,
     params: paramsKey(cell.params),
     machine: machineKey(cell.machine),
     status: "failed",
@@ -350,7 +371,9 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
     const row = emptyRow(cell, job.suite);
     try {
       const c =
-        cell.strategy === NATIVE ? base.counted : countedRun(image, cell.machine, cell.strategy, budget);
+        cell.strategy === NATIVE
+          ? base.counted
+          : countedRun(image, cell.machine, cell.strategy, budget, hvMode(cell));
       recordCounts(row, c, base.counted);
       judge(row, cell, c, base, budget);
       if (row.failure === "") {

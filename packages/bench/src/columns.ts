@@ -27,9 +27,17 @@ const MODELED = "cost model: events × the profile's cycles per event (`shadowla
 export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
   suite: { meaning: "suite name", unit: "" },
   index: { meaning: "position of the cell in the expanded suite (rows are sorted by it)", unit: "" },
-  cell: { meaning: "cell id: workload/params/machine/strategy; unique in a file", unit: "" },
+  cell: {
+    meaning: "cell id: workload/params/machine/strategy (…/strategy@hw for hw-mode cells); unique in a file",
+    unit: "",
+  },
   workload: { meaning: "guest workload (see the workload registry)", unit: "" },
   strategy: { meaning: "`native` (bare machine) or the paging strategy the hypervisor ran", unit: "" },
+  mode: {
+    meaning:
+      "how the hypervisor ran the guest kernel: `trap` (U-mode, trap-and-emulate) or `hw` (VS-mode, H extension); `native` for the baseline",
+    unit: "",
+  },
   params: { meaning: "the workload's full parameter set, key=value sorted by key", unit: "" },
   machine: { meaning: "the machine key, e.g. tlb64w64-lru-asid-ipt10-ram32", unit: "" },
   status: { meaning: "`ok` or `failed`", unit: "" },
@@ -195,6 +203,23 @@ export const COUNTER_DOCS: readonly { prefix: string; doc: ColumnDoc }[] = [
         "data accesses: misaligned = misaligned loads and stores the hart performed (machine option misaligned: perform)",
       unit: "accesses",
       source: "emu-core hart (load/store slow path)",
+    },
+  },
+  {
+    prefix: "hext.",
+    doc: {
+      meaning:
+        "H extension (hw mode): two-stage walks by stage (walkVs, walkG), PTE reads of 4 KiB two-stage walks (walk2d), hfence.vvma/gvma by kind",
+      unit: "events",
+      source: "emu-core H extension (hext/translate.ts, hext/insn.ts)",
+    },
+  },
+  {
+    prefix: "hv.nested.",
+    doc: {
+      meaning: "nested paging: G-stage entries filled on guest-page faults",
+      unit: "events",
+      source: "hypervisor nested paging strategy (paging/nested.ts)",
     },
   },
   {

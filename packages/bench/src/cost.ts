@@ -19,6 +19,7 @@ export const EVENT_CLASSES = [
   "instruction",
   "tlb_hit",
   "walk_ref",
+  "walk2d_ref",
   "trap",
   "device",
   "exit",
@@ -26,6 +27,7 @@ export const EVENT_CLASSES = [
   "mmio",
   "reflect",
   "shadow_fill",
+  "gstage_fill",
   "wp_fault",
   "flush",
   "flush_entry",
@@ -43,7 +45,9 @@ export const CLASS_DESCRIPTIONS: Record<EventClass, string> = {
   instruction: "guest instructions retired (instructions.total)",
   tlb_hit: "TLB hits, all TLBs (tlb.*.hits)",
   walk_ref: "page-walk memory references (walk.memRefs)",
-  trap: "traps the hardware delivers to the guest kernel itself (traps.toS + traps.toM): native exceptions, syscalls and interrupts",
+  walk2d_ref:
+    "two-stage (nested) page-walk memory references, both stages (hext.walkVs.memRefs + hext.walkG.memRefs)",
+  trap: "traps the hardware delivers to the guest kernel itself (traps.toS + traps.toM + traps.toVS): native exceptions, syscalls and interrupts, and in hw mode the guest's own",
   device:
     "device register accesses, natively (device.loads, device.stores) and under the VMM (hv.exit.mmio.*): the device's own latency",
   exit: "VM exit + entry round trips: every hv.exit.* counter",
@@ -53,6 +57,8 @@ export const CLASS_DESCRIPTIONS: Record<EventClass, string> = {
     "exceptions and interrupts the VMM delivers into the guest in software (hv.exit.reflect.*, hv.inject.*); the exit that brought them, if any, is its own event",
   shadow_fill:
     "shadow page-table entries filled (hv.shadow.fill*); the hidden fault that asked for one is an exit",
+  gstage_fill:
+    "G-stage entries filled by nested paging (hv.nested.fill); the guest-page fault that asked is an exit",
   wp_fault: "guest page-table writes trapped and emulated: traced writes (hv.exit.wp_fault)",
   flush: "machine TLB flushes the VMM issues (hv.tlb_flush.all, .asid, .page, .page_asid)",
   flush_entry: "shadow entries dropped (hv.shadow.entries_flushed)",
@@ -93,6 +99,7 @@ const RULES: readonly Rule[] = [
   // an interrupt injected at VM entry: the exit it rode on (if any) is counted where it happened
   { match: "hv.inject.", classes: ["reflect"] },
   { match: "hv.shadow.fill", classes: ["shadow_fill"] },
+  { match: "hv.nested.fill", classes: ["gstage_fill"] },
   { match: "hv.shadow.fill_", classes: ["shadow_fill"] },
   { match: "hv.shadow.entries_flushed", classes: ["flush_entry"] },
   { match: "hv.shadow.tables_created", classes: ["shadow_table"] },
@@ -148,7 +155,8 @@ export function classify(counters: Readonly<Record<string, number>>): {
     else if (/^tlb\.[^.]+\.hits$/.test(name)) events.tlb_hit += value;
     else if (name === "walk.memRefs") events.walk_ref += value;
     else if (name === "device.loads" || name === "device.stores") events.device += value;
-    else if (name === "traps.toS" || name === "traps.toM") events.trap += value;
+    else if (name === "hext.walkVs.memRefs" || name === "hext.walkG.memRefs") events.walk2d_ref += value;
+    else if (name === "traps.toS" || name === "traps.toM" || name === "traps.toVS") events.trap += value;
     else if (name.startsWith("hv.")) {
       const rule = ruleFor(name);
       if (!rule) {
@@ -203,6 +211,9 @@ export const VTX_2006: CostProfile = {
     tlb_hit: 0,
     // Assumption: a page-walk reference hits the Netburst L2 (~25 cycles); A&A do not measure it.
     walk_ref: 25,
+    // Assumption: a reference of the two-dimensional walk costs what a native walk reference costs
+    // (Bhargava et al., ASPLOS 2008, count 2D references one for one; no page-walk caches modelled).
+    walk2d_ref: 25,
     // A&A (figure 4): divzero natively, 889 cycles: a fault delivered to the kernel and returned from.
     trap: 889,
     // A&A (figure 4): `in` natively, 3,209 cycles: the device register read itself (the loop's
@@ -225,6 +236,9 @@ export const VTX_2006: CostProfile = {
     // fault once it mapped the page: 4,000) + reflection (300) + the guest handler (~889 as divzero)
     // + one fill: 11,242 - 5,189 = 6,053.
     shadow_fill: 6_053,
+    // Assumption: a G-stage fill writes one PTE with no guest-table walk: the shadow fill's software
+    // walk left out, 1,000 cycles (Netburst had no EPT; the value only prices the model's nested runs).
+    gstage_fill: 1_000,
     // Derived: A&A ptemod 12,733 = one traced write = one exit (2,000) + emulating the trapped PTE
     // write and updating the shadow: 10,733.
     wp_fault: 10_733,
@@ -261,11 +275,16 @@ export const RECENT_CORE: CostProfile = {
     tlb_hit: 0,
     // Assumption: walk references mostly hit paging-structure caches and L1/L2: 10 cycles each.
     walk_ref: 10,
+    // Assumption: a 2D-walk reference costs a native one (Bhargava et al., ASPLOS 2008, count them one
+    // for one); nested TLBs and page-walk caches that hide some of them are not modelled.
+    walk2d_ref: 10,
     // Assumption: exception or syscall entry plus return on a recent core without mitigations: ~150 cycles.
     trap: 150,
     // Assumption: a legacy UART register read over LPC/eSPI takes about 1 us: 3,000 cycles at 3 GHz.
     device: 3_000,
     // SplitX (WIOV 2011): direct cost of one VM exit/entry round trip, ~2,000 cycles on Nehalem with EPT.
+    // Both execution modes pay it per exit: trap mode's exits are the deprivileged kernel's traps to the
+    // monitor, hw mode's the H extension's VM exits (SBI calls, guest-page faults, virtual instructions).
     exit: 2_000,
     // Assumption: decode and emulate one privileged instruction in an in-kernel VMM: 400 cycles.
     emulate: 400,
@@ -276,6 +295,8 @@ export const RECENT_CORE: CostProfile = {
     reflect: 300,
     // Assumption: a software walk of the guest's two-level table plus one shadow PTE install: 800 cycles.
     shadow_fill: 800,
+    // Assumption: allocating one guest page and writing its G-stage PTE, no guest-table walk: 300 cycles.
+    gstage_fill: 300,
     // Assumption: decode the trapped store, emulate it, revalidate the shadow: 1,500 cycles beyond the exit.
     wp_fault: 1_500,
     // Assumption: one invlpg/invvpid-class flush issued by the VMM: 200 cycles.

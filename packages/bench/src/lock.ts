@@ -21,14 +21,25 @@ interface LockInfo {
   command: string;
 }
 
+/**
+ * Whether the lock's writer still runs: its pid exists and, where /proc tells
+ * (Linux), is still a Node process, so a pid reused by some other program
+ * after a reboot or a long time does not hold the directory forever.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return true; // no /proc: the pid's existence is all we know
+  }
+  return /node|shadowlab|tsx/.test(cmdline);
 }
 
 function readLock(path: string): LockInfo | undefined {

@@ -45,6 +45,8 @@ export interface ResultRow {
   cell: string;
   workload: string;
   strategy: string;
+  /** trap or hw for the hypervisor's cells, native for the baseline. */
+  mode: string;
   params: string;
   machine: string;
   status: "ok" | "failed";
@@ -99,6 +101,7 @@ export const FIXED_COLUMNS = [
   "cell",
   "workload",
   "strategy",
+  "mode",
   "params",
   "machine",
   "status",

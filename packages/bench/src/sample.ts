@@ -17,7 +17,7 @@ import {
   type RoiKind,
   type StatsSnapshot,
 } from "@shadowlab/emu-core";
-import { Hypervisor } from "@shadowlab/hypervisor";
+import { type ExecutionMode, Hypervisor, machineRamFor } from "@shadowlab/hypervisor";
 import { type MachineSpec, NATIVE } from "./suite.ts";
 
 /** Machine RAM beyond the guest's own under the hypervisor. */
@@ -58,7 +58,7 @@ export interface Rig {
   run(budget: number, stopAtMark?: RoiKind): Stop;
 }
 
-export function buildRig(image: Image, m: MachineSpec, strategy: string): Rig {
+export function buildRig(image: Image, m: MachineSpec, strategy: string, mode: ExecutionMode = "trap"): Rig {
   const config = machineConfig(m);
   if (strategy === NATIVE) {
     const machine = new Machine(config);
@@ -81,8 +81,10 @@ export function buildRig(image: Image, m: MachineSpec, strategy: string): Rig {
   const guestRam = m.ramMib * 2 ** 20;
   // Room for the guest's RAM (backed page by page) plus the shadow tables and the monitor's own pages.
   const hv = new Hypervisor({
-    machine: { ...config, ramSize: guestRam + HV_HEADROOM },
+    // At least what the hypervisor promises the guest (its RAM and shadow limit) when it is added.
+    machine: { ...config, ramSize: Math.max(guestRam + HV_HEADROOM, machineRamFor(guestRam)) },
     guestRamSize: guestRam,
+    mode,
   });
   hv.addGuest(image, strategy);
   return {
@@ -120,8 +122,14 @@ export interface Counted {
   marks: { begin: number; end: number };
 }
 
-export function countedRun(image: Image, m: MachineSpec, strategy: string, budget: number): Counted {
-  const rig = buildRig(image, m, strategy);
+export function countedRun(
+  image: Image,
+  m: MachineSpec,
+  strategy: string,
+  budget: number,
+  mode: ExecutionMode = "trap",
+): Counted {
+  const rig = buildRig(image, m, strategy, mode);
   const run = rig.run(budget);
   const marks = rig.machine.roiMarks;
   const roi = rig.machine.roi();
@@ -140,8 +148,15 @@ export function countedRun(image: Image, m: MachineSpec, strategy: string, budge
 }
 
 /** Boots a rig to right after its `ordinal`-th begin mark. */
-function bootToRegion(image: Image, m: MachineSpec, strategy: string, budget: number, ordinal: number): Rig {
-  const rig = buildRig(image, m, strategy);
+function bootToRegion(
+  image: Image,
+  m: MachineSpec,
+  strategy: string,
+  budget: number,
+  ordinal: number,
+  mode: ExecutionMode,
+): Rig {
+  const rig = buildRig(image, m, strategy, mode);
   for (let i = 0; i < ordinal; i++) {
     const s = rig.run(budget, "begin");
     if (s.reason !== "mark")
@@ -163,8 +178,9 @@ export function regionSampler(
   strategy: string,
   budget: number,
   ordinal: number,
+  mode: ExecutionMode = "trap",
 ): RegionSampler {
-  const rig = bootToRegion(image, m, strategy, budget, ordinal);
+  const rig = bootToRegion(image, m, strategy, budget, ordinal, mode);
   const cp = rig.machine.checkpoint();
   // Without the hypervisor's own state a restore would leave its shadows and vCPU behind.
   if (strategy !== NATIVE && cp.participants.length === 0)

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { DEFAULT_HART, validateTlbConfig } from "@shadowlab/emu-core";
-import { strategyNames } from "@shadowlab/hypervisor";
+import { EXECUTION_MODES, type ExecutionMode, modesOf, strategyNames } from "@shadowlab/hypervisor";
 import { allowedRange, describeParams, findWorkload, type Params, workloadNames } from "@shadowlab/workloads";
 import { type ZodType, z } from "zod";
 import { DEFAULT_PROFILE, profileNames } from "./cost.ts";
@@ -92,6 +92,10 @@ export const suiteSchema = z
           error: "must be a machine grid or a non-empty list of them",
         })
         .optional(),
+      modes: z
+        .array(z.enum(["trap", "hw"], { error: 'must be "trap" or "hw"' }))
+        .min(1, { error: 'must be a non-empty list of execution modes ("trap", "hw")' })
+        .optional(),
       profile: z.string().optional(),
       repetitions: int(1, 10_000).optional(),
       warmup: int(0, 1000).optional(),
@@ -139,6 +143,8 @@ export interface Suite {
   description: string;
   workloads: { workload: string; params: Params[] }[];
   strategies: string[];
+  /** Execution modes of the hypervisor's cells (default ["trap"]); native runs once per group. */
+  modes: ExecutionMode[];
   machines: MachineSpec[];
   profile: string;
   /** Timed samples per cell (tinybench iterations). Counters are deterministic and taken once. */
@@ -165,6 +171,8 @@ export interface Cell {
   params: Params;
   machine: MachineSpec;
   strategy: string;
+  /** How the hypervisor runs the guest kernel ("native" for the native baseline). */
+  mode: ExecutionMode | "native";
   /** workload/params/machine: cells sharing it share one native baseline run. */
   group: string;
 }
@@ -307,7 +315,7 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 export function allStrategies(): string[] {
-  return [NATIVE, ...strategyNames()];
+  return [NATIVE, ...strategyNames("any")];
 }
 
 /**
@@ -384,8 +392,16 @@ export function validateSuite(raw: unknown, where = "suite"): Suite {
     workloads.push({ workload: w.name, params: sets });
   });
 
-  // Strategies: "all" = native + every registered strategy; names or patterns otherwise.
-  const known = allStrategies();
+  // Modes first: which strategies exist depends on them (nested runs in hw mode only).
+  const modes: ExecutionMode[] = Array.isArray(r.modes)
+    ? EXECUTION_MODES.filter((m) => (r.modes as unknown[]).includes(m))
+    : ["trap"];
+  const runsInSuite = (s: string) => s === NATIVE || modes.some((m) => modesOf(s).includes(m));
+
+  // Strategies: "all" = native + every registered strategy that runs in the suite's modes; names or
+  // patterns otherwise (a pattern picks what runs in the modes; a name that cannot run is a problem).
+  const registered = allStrategies();
+  const known = registered.filter(runsInSuite);
   let strategies = known;
   if (Array.isArray(r.strategies)) {
     const picked = new Set<string>();
@@ -393,7 +409,11 @@ export function validateSuite(raw: unknown, where = "suite"): Suite {
       if (typeof s !== "string") return;
       const re = globToRegExp(s);
       const matches = known.filter((k) => re.test(k));
-      if (matches.length === 0)
+      if (matches.length === 0 && registered.includes(s))
+        problems.push(
+          `strategies[${i}]: ${s} runs in no mode of the suite (it runs in: ${modesOf(s).join(", ")}; modes: ${modes.join(", ")})`,
+        );
+      else if (matches.length === 0)
         problems.push(
           `strategies[${i}]: ${JSON.stringify(s)} matches no strategy (strategies: ${known.join(", ")}; patterns may use *)`,
         );
@@ -459,6 +479,7 @@ export function validateSuite(raw: unknown, where = "suite"): Suite {
     description: d.description ?? "",
     workloads,
     strategies,
+    modes,
     machines,
     profile,
     repetitions: d.repetitions ?? SUITE_DEFAULTS.repetitions,
@@ -510,14 +531,30 @@ export function expandSuite(suite: Suite): { cells: Cell[]; excluded: ExcludedCe
       for (const machine of suite.machines) {
         const group = `${w.workload}/${paramsKey(params)}/${machineKey(machine)}`;
         const refusal = findWorkload(w.workload)?.refuses(params, { asidBits: machineAsidBits(machine) });
-        for (const strategy of suite.strategies) {
-          const id = `${group}/${strategy}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          if (refusal) excluded.push({ id, reason: `${w.workload}: ${refusal}` });
-          else
-            cells.push({ index: cells.length, id, workload: w.workload, params, machine, strategy, group });
-        }
+        for (const mode of suite.modes)
+          for (const strategy of suite.strategies) {
+            if (strategy !== NATIVE && !modesOf(strategy).includes(mode)) continue;
+            // trap cells keep the ids they had before modes existed, so stored results still resume
+            const id =
+              strategy === NATIVE || mode === "trap"
+                ? `${group}/${strategy}`
+                : `${group}/${strategy}@${mode}`;
+            if (seen.has(id)) continue;
+            seen.add(id);
+            const cellMode = strategy === NATIVE ? "native" : mode;
+            if (refusal) excluded.push({ id, reason: `${w.workload}: ${refusal}` });
+            else
+              cells.push({
+                index: cells.length,
+                id,
+                workload: w.workload,
+                params,
+                machine,
+                strategy,
+                mode: cellMode,
+                group,
+              });
+          }
       }
   return { cells, excluded };
 }
@@ -542,6 +579,8 @@ export function canonicalJson(v: unknown): string {
  * and how they run (the profile is left out: it only prices counters).
  */
 export function suiteHash(suite: Suite): string {
-  const { profile: _profile, ...rest } = suite;
+  // The default modes are left out too, so suites written before modes existed keep their hash.
+  const { profile: _profile, modes, ...rest } = suite;
+  if (!(modes.length === 1 && modes[0] === "trap")) (rest as Record<string, unknown>).modes = modes;
   return createHash("sha256").update(canonicalJson(rest)).digest("hex").slice(0, 16);
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli.ts";
 import { MODELED_COLUMNS, type ResultsFile } from "../src/results.ts";
 
 const BIN = fileURLToPath(new URL("../bin/shadowlab.mjs", import.meta.url));
@@ -28,6 +29,17 @@ const TINY = {
 };
 const tinyPath = join(work, "tiny.json");
 writeFileSync(tinyPath, JSON.stringify(TINY));
+
+/**
+ * The same CLI in this process, for commands that run no cell (listing, refusing, recosting,
+ * merging): a child process each would cost seconds of start-up, more on a busy machine.
+ */
+async function inProcess(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, { write: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
 
 function shadowlab(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: work, encoding: "utf8" });
@@ -65,7 +77,7 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
   return out;
 }
 
-/** Everything but the host's wall-clock measurements and when each row was measured, from the JSON rows. */
+/** Everything but the host's wall-clock measurements and which commit measured each row when, from the JSON rows. */
 function deterministic(file: ResultsFile) {
   return file.rows.map(
     ({
@@ -78,6 +90,7 @@ function deterministic(file: ResultsFile) {
       wall_samples,
       wall_raw_ms,
       host_mips,
+      commit,
       date,
       ...rest
     }) => rest,
@@ -86,14 +99,19 @@ function deterministic(file: ResultsFile) {
 
 let reference: ResultsFile;
 
+const home = process.cwd();
 beforeAll(() => {
+  process.chdir(work); // the in-process commands resolve paths as the child processes do
   const r = shadowlab("bench", "run", tinyPath, "--jobs", "1", "--out", "ref");
   expect(r.stderr).toContain("12/12 cells done, 0 failed");
   expect(r.code).toBe(0);
   reference = readJson("ref");
 });
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  process.chdir(home);
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe("shadowlab bench run", () => {
   it("writes one row per cell with metadata, in suite order", () => {
@@ -143,15 +161,15 @@ describe("shadowlab bench run", () => {
     expect(readJson("threads").metadata).toMatchObject({ jobs: 2, isolation: "thread" });
   });
 
-  it("says a finished suite is complete, and refuses to mix a partial one without --resume", () => {
-    const again = shadowlab("bench", "run", tinyPath, "--out", "ref");
+  it("says a finished suite is complete, and refuses to mix a partial one without --resume", async () => {
+    const again = await inProcess("bench", "run", tinyPath, "--out", "ref");
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/ref is complete: 12 cells .*Use --force to run it again/);
     cpSync(join(work, "ref"), join(work, "partial"), { recursive: true });
     const file = readJson("partial");
     file.rows = file.rows.slice(0, 5);
     writeFileSync(join(work, "partial", "results.json"), JSON.stringify(file));
-    const refused = shadowlab("bench", "run", tinyPath, "--out", "partial");
+    const refused = await inProcess("bench", "run", tinyPath, "--out", "partial");
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(
       "partial already holds 5 of the 12 selected cells from an earlier run; use --resume to finish it or --force to start over",
@@ -184,7 +202,7 @@ describe("shadowlab bench run", () => {
     }
 
     for (const args of [[], ["--resume"], ["--force"]]) {
-      const second = shadowlab("bench", "run", tinyPath, "--out", "killed", ...args);
+      const second = await inProcess("bench", "run", tinyPath, "--out", "killed", ...args);
       expect(second.code).toBe(2);
       expect(second.stderr.trim()).toMatch(
         new RegExp(
@@ -214,13 +232,13 @@ describe("shadowlab bench run", () => {
     expect(counterColumns(readCsv("killed"))).toEqual(counterColumns(readCsv("ref")));
   });
 
-  it("merges two shards into exactly one full run", () => {
-    const cells = (shard: string) =>
-      shadowlab("bench", "cells", tinyPath, "--shard", shard)
-        .stdout.trim()
+  it("merges two shards into exactly one full run", async () => {
+    const cells = async (shard: string) =>
+      (await inProcess("bench", "cells", tinyPath, "--shard", shard)).stdout
+        .trim()
         .split("\n")
         .map((l) => l.split("\t")[1]);
-    const [a, b] = [cells("1/2"), cells("2/2")];
+    const [a, b] = [await cells("1/2"), await cells("2/2")];
     expect(a.length + b.length).toBe(12);
     expect(a.filter((c) => b.includes(c))).toEqual([]);
 
@@ -229,7 +247,7 @@ describe("shadowlab bench run", () => {
     const s1 = readJson("results/tiny/shard-1-of-2");
     expect(s1.metadata.complete).toBe(true);
     expect(s1.rows.length).toBe(a.length);
-    const merged = shadowlab(
+    const merged = await inProcess(
       "bench",
       "merge",
       "results/tiny/shard-1-of-2",
@@ -247,9 +265,9 @@ describe("shadowlab bench run", () => {
     expect(counterColumns(readCsv("merged"))).toEqual(counterColumns(readCsv("ref")));
   });
 
-  it("recost with a second profile changes only the modeled columns", () => {
+  it("recost with a second profile changes only the modeled columns", async () => {
     cpSync(join(work, "ref"), join(work, "recost"), { recursive: true });
-    const r = shadowlab("bench", "recost", "recost", "--profile", "vtx-2006");
+    const r = await inProcess("bench", "recost", "recost", "--profile", "vtx-2006");
     expect(r.code).toBe(0);
     const before = readCsv("ref");
     const after = readCsv("recost");
@@ -265,7 +283,7 @@ describe("shadowlab bench run", () => {
     expect(readJson("recost").metadata.profile).toBe("vtx-2006");
   });
 
-  it("runs a filtered slice", () => {
+  it("runs a filtered slice", async () => {
     const r = shadowlab(
       "bench",
       "run",
@@ -285,9 +303,15 @@ describe("shadowlab bench run", () => {
     expect(readJson("slice").metadata.selection.filter).toBe(
       "workload=syscall,strategy=shadow-*|native,iterations=30",
     );
-    const only = shadowlab("bench", "cells", tinyPath, "--filter", "workload=syscall,strategy=shadow-*");
+    const only = await inProcess(
+      "bench",
+      "cells",
+      tinyPath,
+      "--filter",
+      "workload=syscall,strategy=shadow-*",
+    );
     expect(only.stdout.trim().split("\n")).toHaveLength(2 * (reference.rows.length / 3 - 1));
-    const bad = shadowlab("bench", "cells", tinyPath, "--filter", "colour=red");
+    const bad = await inProcess("bench", "cells", tinyPath, "--filter", "colour=red");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--filter: unknown key "colour"');
   });
@@ -317,12 +341,12 @@ describe("shadowlab bench run", () => {
     expect(rows[0].error).toContain("instruction budget of 300000 spent");
   });
 
-  it("reports a broken suite file with every problem and exit code 2", () => {
+  it("reports a broken suite file with every problem and exit code 2", async () => {
     writeFileSync(
       join(work, "broken.json"),
       JSON.stringify({ name: "broken", workloads: [{ workload: "x" }], jobs: 3 }),
     );
-    const r = shadowlab("bench", "run", "broken.json");
+    const r = await inProcess("bench", "run", "broken.json");
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('suite "broken": 2 problems');
     expect(r.stderr).toContain("jobs: unknown field");

@@ -1,18 +1,18 @@
 /**
  * Every counter the machine and the hypervisor emit is classified: run every
  * workload at its small parameter sets natively and under every registered
- * strategy, collect the counter names, and require that none falls into
+ * (mode, strategy) pair, collect the counter names, and require that none falls into
  * `other` (priced 0 without anyone deciding so).
  */
 import { Machine } from "@shadowlab/emu-core";
-import { Hypervisor, strategyNames } from "@shadowlab/hypervisor";
+import { EXECUTION_MODES, type ExecutionMode, Hypervisor, strategyNames } from "@shadowlab/hypervisor";
 import { parseParams, WORKLOADS } from "@shadowlab/workloads";
 import { describe, expect, it } from "vitest";
 import { classify, flattenStats } from "../src/cost.ts";
 
 const BUDGET = 50_000_000;
 
-function countersOf(strategy: string | undefined): Map<string, number> {
+function countersOf(strategy: string | undefined, mode: ExecutionMode): Map<string, number> {
   const seen = new Map<string, number>();
   for (const w of WORKLOADS)
     for (const small of w.small) {
@@ -23,10 +23,10 @@ function countersOf(strategy: string | undefined): Map<string, number> {
         m.load(image);
         stats = m.run({ maxInstructions: BUDGET }).stats;
       } else {
-        const hv = new Hypervisor({ machine: { ramSize: 160 * 2 ** 20 }, guestRamSize: 128 * 2 ** 20 });
+        const hv = new Hypervisor({ machine: { ramSize: 160 * 2 ** 20 }, guestRamSize: 128 * 2 ** 20, mode });
         hv.addGuest(image, strategy);
         const r = hv.run({ maxInstructions: BUDGET });
-        expect(r.guests[0].state, `${w.name} under ${strategy}`).toBe("exited");
+        expect(r.guests[0].state, `${w.name} under ${strategy} in ${mode} mode`).toBe("exited");
         stats = r.stats;
       }
       for (const [name, v] of Object.entries(flattenStats(stats))) seen.set(name, (seen.get(name) ?? 0) + v);
@@ -35,9 +35,12 @@ function countersOf(strategy: string | undefined): Map<string, number> {
 }
 
 describe("cost classes cover every counter", () => {
-  for (const strategy of [undefined, ...strategyNames()]) {
-    it(`${strategy ?? "native"}: no counter is unclassified`, { timeout: 240_000 }, () => {
-      const counters = Object.fromEntries(countersOf(strategy));
+  const runs: Array<[string | undefined, ExecutionMode]> = [[undefined, "trap"]];
+  for (const mode of EXECUTION_MODES) for (const s of strategyNames(mode)) runs.push([s, mode]);
+  for (const [strategy, mode] of runs) {
+    const name = strategy === undefined ? "native" : `${strategy} (${mode} mode)`;
+    it(`${name}: no counter is unclassified`, { timeout: 240_000 }, () => {
+      const counters = Object.fromEntries(countersOf(strategy, mode));
       const { events, unclassified } = classify(counters);
       expect(unclassified).toEqual([]);
       expect(events.other).toBe(0);

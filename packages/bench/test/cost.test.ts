@@ -44,6 +44,7 @@ describe("event classes", () => {
       instruction: 1000,
       tlb_hit: 12,
       walk_ref: 9,
+      walk2d_ref: 0,
       trap: 2,
       device: 11 + 1 + 4,
       exit: 3 + 2 + 4 + 6 + 10 + 2 + 1,
@@ -51,6 +52,7 @@ describe("event classes", () => {
       mmio: 4,
       reflect: 6 + 3,
       shadow_fill: 10,
+      gstage_fill: 0,
       wp_fault: 2,
       flush: 3,
       flush_entry: 20,
@@ -62,6 +64,19 @@ describe("event classes", () => {
       other: 8,
     });
     expect(unclassified).toEqual(["hv.novel.thing"]);
+  });
+
+  it("prices the two-dimensional walk and the guest's own traps in hw mode", () => {
+    const { events, unclassified } = classify({
+      "walk.memRefs": 2,
+      "hext.walkVs.memRefs": 20,
+      "hext.walkG.memRefs": 60,
+      "traps.toVS": 7,
+      "hv.exit.gstage_fill": 3,
+      "hv.nested.fill": 3,
+    });
+    expect(events).toMatchObject({ walk_ref: 2, walk2d_ref: 80, trap: 7, exit: 3, gstage_fill: 3 });
+    expect(unclassified).toEqual([]);
   });
 
   it("prices every class in every profile, each a finite non-negative number", () => {

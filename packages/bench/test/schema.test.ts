@@ -27,7 +27,7 @@ function problems(raw: unknown): string[] {
 describe("suite validation", () => {
   it("names unknown and missing top-level fields, with the allowed ones", () => {
     expect(problems({ name: "a", workload: [] })).toEqual([
-      "workload: unknown field (allowed: name, description, workloads, strategies, machines, profile, repetitions, warmup, maxInstructions)",
+      "workload: unknown field (allowed: name, description, workloads, strategies, machines, modes, profile, repetitions, warmup, maxInstructions)",
       "workloads: is required (a list)",
     ]);
   });
@@ -62,7 +62,7 @@ describe("suite validation", () => {
     const p = problems({
       name: "d",
       workloads: [{ workload: "syscall" }],
-      strategies: ["nested", "shadow-*"],
+      strategies: ["agile", "shadow-*"],
       machines: { tlbEntries: [48, 64], ramMib: 16 },
       profile: "pentium",
       repetitions: 0,
@@ -73,7 +73,31 @@ describe("suite validation", () => {
     expect(p[2]).toBe('profile: unknown cost profile "pentium" (profiles: recent-core, vtx-2006)');
     expect(p[3]).toBe("repetitions: must be at least 1 (got 0)");
     expect(p[4]).toMatch(
-      /^strategies\[0\]: "nested" matches no strategy \(strategies: native, shadow-ondemand, .*; patterns may use \*\)$/,
+      /^strategies\[0\]: "agile" matches no strategy \(strategies: native, shadow-ondemand, .*; patterns may use \*\)$/,
+    );
+  });
+
+  it("knows which strategies run in which execution modes", () => {
+    // nested needs the hardware G-stage: named in a trap-only suite it is a problem, "all" leaves it out.
+    expect(problems({ name: "m", workloads: [{ workload: "syscall" }], strategies: ["nested"] })).toEqual([
+      "strategies[0]: nested runs in no mode of the suite (it runs in: hw; modes: trap)",
+    ]);
+    const trapOnly = validateSuite({ name: "m", workloads: [{ workload: "syscall" }] });
+    expect(trapOnly.modes).toEqual(["trap"]);
+    expect(trapOnly.strategies).not.toContain("nested");
+    const both = validateSuite({ name: "m", workloads: [{ workload: "syscall" }], modes: ["trap", "hw"] });
+    expect(both.strategies).toContain("nested");
+    const cells = expandCells(both);
+    expect(cells.filter((c) => c.strategy === "nested").map((c) => c.mode)).toEqual(["hw"]);
+    expect(cells.filter((c) => c.strategy === "native")).toHaveLength(1);
+    expect(
+      cells.filter((c) => c.strategy === "shadow-ondemand").map((c) => [c.mode, c.id.endsWith("@hw")]),
+    ).toEqual([
+      ["trap", false],
+      ["hw", true],
+    ]);
+    expect(problems({ name: "m", workloads: [{ workload: "syscall" }], modes: ["vm"] })[0]).toMatch(
+      /^modes\[0\]: /,
     );
   });
 

@@ -83,7 +83,12 @@ export interface StatsSnapshot {
   /** Data accesses: misaligned loads and stores the hart performed (HartConfig.misaligned "perform"). */
   memory: { misaligned: number };
   /** H extension (machines that have it): walks by stage and hfences by kind. The machine's own walks stay in `walk`. */
-  hext?: { walkVs: WalkCounters; walkG: WalkCounters; hfence: HfenceCounters };
+  hext?: {
+    walkVs: WalkCounters;
+    walkG: WalkCounters;
+    walk2d: { walks4K: number; reads4K: number };
+    hfence: HfenceCounters;
+  };
   /** Counters contributed by other layers (a hypervisor, devices, ...). */
   extra: Record<string, number>;
 }

@@ -432,12 +432,12 @@ describe("the shadowlab-emu bin", () => {
       {
         cwd: root,
         encoding: "utf8",
-        timeout: 30_000,
+        timeout: 180_000,
       },
     );
     expect(r.error).toBeUndefined();
     expect(r.stdout).toBe("bin ok\n");
     expect(r.status).toBe(5);
     expect(r.stderr).toBe("");
-  }, 35_000);
+  }, 200_000);
 });

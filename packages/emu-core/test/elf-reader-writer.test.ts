@@ -461,7 +461,7 @@ describe("loading by QEMU", () => {
   const runOnQemu = (image: Image): number | null => {
     const path = writeTemp("qemu.elf", writeElf(image));
     const args = ["-machine", "virt", "-bios", "none", "-kernel", path, "-nographic", "-monitor", "none"];
-    return spawnSync(QEMU, [...args, "-serial", "null"], { timeout: 20_000, stdio: "ignore" }).status;
+    return spawnSync(QEMU, [...args, "-serial", "null"], { timeout: 120_000, stdio: "ignore" }).status;
   };
 
   it.skipIf(!haveQemu)(

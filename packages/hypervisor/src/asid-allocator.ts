@@ -12,6 +12,7 @@
  */
 import type { Hart } from "@shadowlab/emu-core";
 import type { HvCounters } from "./counters.ts";
+import { machineFence } from "./machine-fence.ts";
 
 export interface AsidHolder {
   masid: number;
@@ -41,7 +42,7 @@ export class AsidAllocator {
       this.next = 1;
       this.counters.add("asid.recycle");
       this.counters.add("tlb_flush.all");
-      this.hart.sfence(false, 0, false, 0);
+      machineFence(this.hart, false, 0, false, 0);
     }
     h.masid = this.next++;
     h.masidGeneration = this.generation;

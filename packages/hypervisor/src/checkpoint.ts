@@ -18,12 +18,12 @@ import {
 } from "@shadowlab/emu-core";
 import type { Guest } from "./guest.ts";
 import type { Hypervisor } from "./monitor.ts";
-import type { PagingStrategy } from "./paging/strategy.ts";
+import type { MemoryVirtualizer } from "./paging/strategy.ts";
 
 interface MonitorState {
   readonly monitor: ObjectState;
   /** The strategies of the guests at the checkpoint, and their states. */
-  readonly strategies: readonly PagingStrategy[];
+  readonly strategies: readonly MemoryVirtualizer[];
   readonly strategyStates: readonly unknown[];
 }
 
@@ -32,7 +32,7 @@ export class MonitorCheckpoint implements CheckpointParticipant {
 
   checkpoint(): MonitorState {
     const hv = this.hv;
-    const strategies = hv.guests.map((g: Guest) => g.strategy);
+    const strategies = hv.guests.map((g: Guest) => g.virtualizer);
     // The machine and its hart checkpoint themselves; each strategy checkpoints itself.
     const skip = new Set<object>([hv.machine, hv.hart, ...strategies]);
     return {

@@ -42,7 +42,8 @@ import {
 import { type Command, Option } from "commander";
 import type { Guest } from "./guest.ts";
 import { DEFAULT_HYPERVISOR, Hypervisor } from "./monitor.ts";
-import { strategyNames } from "./paging/registry.ts";
+import { modesOf, strategyNames } from "./paging/registry.ts";
+import { EXECUTION_MODES, type ExecutionMode } from "./paging/strategy.ts";
 
 export interface HvIo {
   out(text: string): void;
@@ -57,6 +58,7 @@ const processIo: HvIo = {
 interface RunFlags {
   strategy: string;
   stats?: string | boolean;
+  mode: string;
   /** Deprecated spelling of --stats FILE. */
   json?: string;
   maxInstructions?: number;
@@ -107,7 +109,10 @@ function runCommand(path: string | undefined, flags: RunFlags, io: HvIo): number
 }
 
 function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number {
-  const names = strategyNames();
+  if (!(EXECUTION_MODES as readonly string[]).includes(flags.mode))
+    throw new UsageError(`--mode must be one of: ${EXECUTION_MODES.join(", ")} (got "${flags.mode}")`);
+  const mode = flags.mode as ExecutionMode;
+  const names = strategyNames("any");
   if (flags.strategy !== "native" && !names.includes(flags.strategy)) {
     throw new UsageError(
       `--strategy must be native or one of: ${names.join(", ")} (got "${flags.strategy}")`,
@@ -119,6 +124,10 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
     io.err("shadowlab-hv: warning: --json is deprecated; use --stats\n");
     flags.stats = flags.json;
   }
+  if (flags.strategy !== "native" && !strategyNames(mode).includes(flags.strategy))
+    throw new UsageError(
+      `--strategy ${flags.strategy} does not run in --mode ${mode} (it runs in: ${modesOf(flags.strategy).join(", ")})`,
+    );
   const config = machineConfig(flags as never);
   checkStatsTarget(flags.stats);
   const guestRam = flags.guestRamMib * 2 ** 20;
@@ -150,6 +159,7 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
     const hv = new Hypervisor({
       machine: { ...config, ramSize: Math.max(config.ramSize ?? 0, guestRam * 2 + HV_EXTRA_MIB * 2 ** 20) },
       guestRamSize: guestRam,
+      mode,
       ...(flags.shadowBudgetPages ? { shadowBudgetPages: flags.shadowBudgetPages } : {}),
     });
     const guest = addGuest(hv, image, flags.strategy, path ?? (flags.kernel as string));
@@ -163,8 +173,13 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
     if (g.state === "stuck") io.err(`shadowlab-hv: guest stuck: ${g.error}\n`);
     code = guestExitCode(g.state, g.exitCode);
   }
-  io.err(`\n${flags.strategy}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
-  writeStats(flags.stats, { strategy: flags.strategy, reason, code, ...stats }, { write: io.out });
+  const label = flags.strategy === "native" ? "native" : `${flags.strategy} (${mode} mode)`;
+  io.err(`\n${label}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
+  writeStats(
+    flags.stats,
+    { strategy: flags.strategy, mode: flags.strategy === "native" ? "native" : mode, reason, code, ...stats },
+    { write: io.out },
+  );
   return code;
 }
 
@@ -195,7 +210,15 @@ export function hvCommands(parent: Command, io: HvIo, done: (code: number) => vo
           "run a guest image or --kernel under the hypervisor (or natively with --strategy native)",
         )
         .argument("[image.elf]", "a guest image with a supervisor_entry symbol")
-        .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
+        .requiredOption(
+          "--strategy <name>",
+          `native or a paging strategy: ${strategyNames("any").join(", ")}`,
+        )
+        .option(
+          "--mode <mode>",
+          "how the guest kernel runs: trap (U-mode, trap-and-emulate) or hw (VS-mode, H extension)",
+          "trap",
+        )
         .option(
           "--stats [file]",
           "write the counters as JSON to a file, or to stdout (`-` or no file; the console then goes to stderr)",

@@ -19,8 +19,10 @@ import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import type { MachinePages } from "./machine-pages.ts";
-import type { PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import type { MemoryVirtualizer, PagingStrategy, StrategyFactory } from "./paging/strategy.ts";
+import { type ExecutionMode, isNested } from "./paging/strategy.ts";
 import { ShadowCore } from "./shadow-core.ts";
+import { ShadowPages } from "./shadow-pages.ts";
 import { VCpu } from "./vcpu.ts";
 
 /** stuck: FAULT_LOOP_LIMIT identical faults without an instruction retired (emu-core's fault-loop.ts). */
@@ -29,8 +31,11 @@ export type GuestState = "runnable" | "waiting" | "exited" | "wfi" | "failed" | 
 export class Guest {
   readonly vcpu = new VCpu();
   readonly memory: GuestMemory;
+  /** Machine pages of this guest's shadow tables, within its limit. */
+  readonly shadowPages: ShadowPages;
   readonly core: ShadowCore;
-  readonly strategy: PagingStrategy;
+  /** The guest's memory virtualizer: a shadow strategy, or nested paging (hw mode). */
+  readonly virtualizer: MemoryVirtualizer;
   readonly uart: Uart16550;
   readonly test: SifiveTest;
   readonly devices: Device[];
@@ -60,8 +65,13 @@ export class Guest {
     readonly counters: HvCounters,
     asids: AsidAllocator,
     onExit: (guest: Guest) => void,
+    readonly mode: ExecutionMode = "trap",
+    gstageRoot?: () => number,
+    /** Hard limit on the machine pages of this guest's shadow tables. */
+    shadowLimit = Number.POSITIVE_INFINITY,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
+    this.shadowPages = new ShadowPages(pages, shadowLimit, name);
     this.uart = new Uart16550((b) => this.out.push(b));
     this.test = new SifiveTest((code) => {
       this.state = "exited";
@@ -69,8 +79,12 @@ export class Guest {
       onExit(this);
     });
     this.devices = [this.uart, this.test, new GuestClint(hart)];
-    this.core = new ShadowCore(hart, this.vcpu, this.memory, pages, this.devices, counters, asids);
-    this.strategy = factory(this.core);
+    this.core = new ShadowCore(hart, this.vcpu, this.memory, this.shadowPages, this.devices, counters, asids);
+    this.core.mode = mode;
+    this.core.vmid = id + 1;
+    if (gstageRoot) this.core.gstageRoot = gstageRoot;
+    this.vcpu.hw = mode === "hw";
+    this.virtualizer = factory(this.core);
     if ("kernel" in image) {
       this.loadWarnings = [];
       this.pc = this.bootKernel(image, ramSize);
@@ -95,6 +109,12 @@ export class Guest {
     }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;
+  }
+
+  /** The guest's shadow strategy (every virtualizer but nested is one). */
+  get strategy(): PagingStrategy {
+    if (isNested(this.virtualizer)) throw new Error(`${this.name}: nested paging has no shadow`);
+    return this.virtualizer as PagingStrategy;
   }
 
   /**
@@ -133,7 +153,7 @@ export class Guest {
   }
 
   dispose(): void {
-    this.strategy.dispose();
+    this.virtualizer.dispose();
     this.memory.release();
   }
 }

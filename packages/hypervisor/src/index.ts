@@ -12,8 +12,31 @@ export {
   type HypervisorConfig,
 } from "./monitor.ts";
 export { describeStrategy, STRATEGY_DESCRIPTIONS } from "./paging/descriptions.ts";
-export { STRATEGIES, strategyFactory, strategyNames } from "./paging/registry.ts";
-export { FAULT, type FaultOutcome, type PagingStrategy, type StrategyFactory } from "./paging/strategy.ts";
+export {
+  modesOf,
+  type RegisteredStrategy,
+  STRATEGIES,
+  strategyFactory,
+  strategyNames,
+} from "./paging/registry.ts";
+export {
+  EXECUTION_MODES,
+  type ExecutionMode,
+  FAULT,
+  type Fault,
+  type FaultOutcome,
+  isNested,
+  type MemoryVirtualizer,
+  type NestedStrategy,
+  type PagingStrategy,
+  type StrategyFactory,
+} from "./paging/strategy.ts";
 export { ShadowCore, shadowFlags } from "./shadow-core.ts";
+export {
+  defaultShadowBudget,
+  machineRamFor,
+  SHADOW_HEADROOM_PAGES,
+  ShadowPages,
+} from "./shadow-pages.ts";
 export { ShadowTable } from "./shadow-table.ts";
 export { VCpu } from "./vcpu.ts";

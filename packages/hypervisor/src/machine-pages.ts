@@ -18,6 +18,8 @@ export class MachinePages {
   private readonly free: number[] = [];
   inUse = 0;
   peak = 0;
+  /** Pages promised to guests (their RAM and shadow limits); reserve() never promises more than the machine has. */
+  reserved = 0;
 
   /** Manage `hart`'s RAM from `reserveBytes` bytes after its base to its end. */
   constructor(
@@ -32,6 +34,25 @@ export class MachinePages {
     let stride = Math.floor(this.total * 0.618) | 1;
     while (gcd(stride, this.total) !== 1) stride += 2;
     this.stride = stride;
+  }
+
+  /** Pages the machine has for guests. */
+  get capacity(): number {
+    return this.total;
+  }
+
+  /**
+   * Promise `pages` to `owner` (a guest's RAM plus its shadow limit), so that
+   * no other guest's allocations can ever take them. Throws a clear error when
+   * the machine cannot keep the promise.
+   */
+  reserve(pages: number, owner: string): void {
+    if (this.reserved + pages > this.total) {
+      throw new Error(
+        `${owner}: needs ${pages} machine pages (its RAM and shadow limit) but only ${this.total - this.reserved} of the machine's ${this.total} are not promised to other guests; give the machine more RAM or the guests less`,
+      );
+    }
+    this.reserved += pages;
   }
 
   /** A zeroed machine page; its physical page number. Throws when the machine is out of memory. */

@@ -30,6 +30,7 @@ import {
   Machine,
   type MachineConfig,
   type MachineTrapHandler,
+  RAM_BASE,
   type RoiKind,
   rdOf,
   rs1Of,
@@ -39,13 +40,15 @@ import {
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
 import { MonitorCheckpoint } from "./checkpoint.ts";
-import { HvCounters } from "./counters.ts";
+import { CounterFamily, counterId, HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
+import { HwMode, type HwMonitor } from "./modes/hw.ts";
 import { strategyFactory } from "./paging/registry.ts";
-import { FAULT } from "./paging/strategy.ts";
+import { EXECUTION_MODES, type ExecutionMode, FAULT } from "./paging/strategy.ts";
 import { type SbiPort, sbiCall } from "./sbi.ts";
 import { trapModeSbiPort } from "./sbi-port.ts";
+import { defaultShadowBudget, SHADOW_HEADROOM_PAGES } from "./shadow-pages.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
   enterSupervisor,
@@ -64,11 +67,14 @@ export interface HypervisorConfig {
   /** Instructions a guest runs before the next guest gets the hart (with more than one guest). */
   slice: number;
   /**
-   * Machine pages the shadows of one guest may occupy, for strategies that
-   * keep shadows across switches (shadow-proactive, shadow-tagged); past it
-   * they reclaim the least recently used shadows. Default: unlimited.
+   * Machine pages the shadow tables of one guest may occupy before its
+   * strategy reclaims (least recently used shadows first, never the one the
+   * guest runs on). "auto" (the default) is 1/16 of the guest's RAM pages,
+   * at least 256. A guest's hard limit is its budget plus one full shadow
+   * table (SHADOW_HEADROOM_PAGES); a guest that reaches it is stopped alone.
+   * Infinity: no budget and no limit (guests can then starve each other).
    */
-  shadowBudgetPages: number;
+  shadowBudgetPages: number | "auto";
   /**
    * satp.ASID bits each guest sees. Default: what the machine implements
    * (none without ASID tags), the ASIDLEN the guest would see natively. More
@@ -76,14 +82,23 @@ export interface HypervisorConfig {
    * ASIDs and recycles them), but then the guest sees a different machine.
    */
   guestAsidBits?: number;
+  /** Hard limit on one guest's shadow pages; "auto": the budget plus SHADOW_HEADROOM_PAGES. */
+  shadowLimitPages: number | "auto";
+  /** How guest kernels run: `trap` (U-mode, trap-and-emulate) or `hw` (VS-mode on the H extension). */
+  mode: ExecutionMode;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
   machine: { ramSize: 512 * 1024 * 1024 },
   guestRamSize: 128 * 1024 * 1024,
   slice: 100_000,
-  shadowBudgetPages: Number.POSITIVE_INFINITY,
+  shadowBudgetPages: "auto",
+  shadowLimitPages: "auto",
+  mode: "trap",
 };
+
+/** Machine RAM kept out of the page pool in hw mode for 16 KiB aligned G-stage roots (64 guests). */
+const GSTAGE_ROOTS_BYTES = 64 * 0x4000;
 
 export interface GuestResult {
   name: string;
@@ -108,6 +123,19 @@ const CSRRW_OP = specByName("csrrw")?.op ?? 0;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
 
+// Counter ids of the exit path, resolved once (counters.ts): an exit counts without building a name.
+const EXIT_HIDDEN_FAULT = counterId("exit.hidden_fault");
+const EXIT_SBI = counterId("exit.sbi");
+const EXIT_SRET = counterId("exit.emulate.sret");
+const EXIT_WFI = counterId("exit.emulate.wfi");
+const EXIT_SFENCE = counterId("exit.emulate.sfence.vma");
+const EXIT_MMIO_LOAD = counterId("exit.mmio.load");
+const EXIT_MMIO_STORE = counterId("exit.mmio.store");
+const EXIT_INTERRUPT = new CounterFamily(32, (c) => `exit.interrupt.${INTERRUPT_NAMES[c] ?? c}`);
+const INJECT = new CounterFamily(32, (c) => `inject.${INTERRUPT_NAMES[c]}`);
+const EXIT_REFLECT = new CounterFamily(32, (c) => `exit.reflect.${EXCEPTION_NAMES[c] ?? c}`);
+const EXIT_CSR = new CounterFamily(4096, (csr) => `exit.emulate.csr.${csrLabel(csr)}`);
+
 export class Hypervisor implements MachineTrapHandler {
   readonly config: HypervisorConfig;
   readonly machine: Machine;
@@ -118,13 +146,23 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly asids: AsidAllocator;
   private current: Guest | undefined;
   private readonly tagged: boolean;
+  /** The hw execution mode's machinery (undefined in trap mode). */
+  private readonly hw: HwMode | undefined;
   private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
-    this.config = { ...DEFAULT_HYPERVISOR, ...config };
-    this.machine = new Machine(this.config.machine);
+    // A partial machine configuration (say, only asidBits) keeps the default machine's RAM.
+    this.config = {
+      ...DEFAULT_HYPERVISOR,
+      ...config,
+      machine: { ...DEFAULT_HYPERVISOR.machine, ...config.machine },
+    };
+    const hwMode = this.config.mode === "hw";
+    if (!EXECUTION_MODES.includes(this.config.mode))
+      throw new RangeError(`mode must be one of ${EXECUTION_MODES.join(", ")} (got "${this.config.mode}")`);
+    this.machine = new Machine(hwMode ? { ...this.config.machine, hExtension: true } : this.config.machine);
     this.hart = this.machine.hart;
-    this.pages = new MachinePages(this.hart);
+    this.pages = new MachinePages(this.hart, hwMode ? GSTAGE_ROOTS_BYTES : 0);
     this.asids = new AsidAllocator(this.hart, this.counters);
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
@@ -137,6 +175,19 @@ export class Hypervisor implements MachineTrapHandler {
     csrWrite(h, CSR.mie, 1 << IRQ.MTI);
     csrWrite(h, CSR.mcounteren, 0); // counter reads trap, so the vCPU answers them
     h.setPriv(0);
+    this.hw = hwMode ? new HwMode(this.hwMonitor(), RAM_BASE, GSTAGE_ROOTS_BYTES) : undefined;
+  }
+
+  /** The monitor's paths the hw mode reuses. */
+  private hwMonitor(): HwMonitor {
+    return {
+      hart: this.hart,
+      counters: this.counters,
+      sbiCall: (g) => this.supervisorEcall(g),
+      emulateInstruction: (g, word) => this.emulate(g, word),
+      emulateMmio: (g, gpa) => this.emulateMmio(g, gpa),
+      shadowPageFault: (g, va, access) => this.pageFault(g, va, access),
+    };
   }
 
   /**
@@ -146,6 +197,9 @@ export class Hypervisor implements MachineTrapHandler {
    * pretend S-mode with a0 = hart id, a1 = DTB).
    */
   addGuest(image: Image | BootFiles, strategy: string, name = `guest${this.guests.length}`): Guest {
+    const { budget, limit } = this.shadowBudget();
+    // The guest's RAM and shadow limit are promised now, so no other guest can take them later.
+    if (Number.isFinite(limit)) this.pages.reserve(this.config.guestRamSize / 4096 + limit, name);
     const g = new Guest(
       this.guests.length,
       name,
@@ -153,15 +207,26 @@ export class Hypervisor implements MachineTrapHandler {
       this.pages,
       this.config.guestRamSize,
       image,
-      strategyFactory(strategy),
+      strategyFactory(strategy, this.config.mode),
       this.counters,
       this.asids,
       () => this.hart.requestStop("stop"),
+      this.config.mode,
+      this.hw ? () => (this.hw as HwMode).allocRoot() : undefined,
+      limit,
     );
-    g.core.budgetPages = this.config.shadowBudgetPages;
+    g.core.budgetPages = budget;
     g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
+  }
+
+  /** The soft budget and hard limit of each guest's shadow pages. */
+  private shadowBudget(): { budget: number; limit: number } {
+    const b = this.config.shadowBudgetPages;
+    const budget = b === "auto" ? defaultShadowBudget(this.config.guestRamSize / 4096) : b;
+    const l = this.config.shadowLimitPages;
+    return { budget, limit: l === "auto" ? budget + SHADOW_HEADROOM_PAGES : l };
   }
 
   /**
@@ -243,6 +308,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.hart.reservation = g.reservation;
       this.current = g;
     }
+    this.hw?.load(g);
     this.resume(g);
   }
 
@@ -255,7 +321,10 @@ export class Hypervisor implements MachineTrapHandler {
     // (reflect(), sret and the SBI call clear it, as the native trap or xRET would).
     hart.reservation = hart.reservationAtTrap;
     try {
-      if (interrupt) this.onInterrupt(cause);
+      if (this.hw) {
+        if (interrupt) this.hw.onInterrupt(cause);
+        else this.hw.onException(g, cause, tval);
+      } else if (interrupt) this.onInterrupt(cause);
       else this.onException(g, cause, tval);
       if (g.done || g.state === "waiting") hart.requestStop("stop");
       else this.resume(g);
@@ -269,7 +338,7 @@ export class Hypervisor implements MachineTrapHandler {
   private onInterrupt(cause: number): void {
     // Only the machine timer is enabled: it stands for the guest's stimecmp,
     // whose STIP the vCPU computes from time; injection happens in resume().
-    this.counters.add(`exit.interrupt.${INTERRUPT_NAMES[cause] ?? cause}`);
+    this.counters.bump(EXIT_INTERRUPT.id(cause));
   }
 
   private onException(g: Guest, cause: number, tval: number): void {
@@ -299,11 +368,13 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** Deliver an exception or interrupt into the guest exactly as a hart delivers it to S-mode. */
   private reflect(g: Guest, cause: number, tval: number, interrupt = false): void {
+    if (this.hw) {
+      this.hw.reflect(g, cause, tval); // into VS (only exceptions: VS interrupts are hardware's)
+      return;
+    }
     const v = g.vcpu;
     this.hart.reservation = -1; // a trap the guest sees clears it, as natively
-    this.counters.add(
-      interrupt ? `inject.${INTERRUPT_NAMES[cause]}` : `exit.reflect.${EXCEPTION_NAMES[cause] ?? cause}`,
-    );
+    this.counters.bump(interrupt ? INJECT.id(cause) : EXIT_REFLECT.id(cause));
     v.scause = (interrupt ? 0x8000_0000 | cause : cause) >>> 0;
     v.sepc = this.hart.pc >>> 0;
     v.stval = tval >>> 0;
@@ -316,7 +387,7 @@ export class Hypervisor implements MachineTrapHandler {
   private pageFault(g: Guest, va: number, access: Access): void {
     switch (g.strategy.onPageFault(va >>> 0, access)) {
       case FAULT.FILLED:
-        this.counters.add("exit.hidden_fault");
+        this.counters.bump(EXIT_HIDDEN_FAULT);
         return;
       case FAULT.REFLECT:
         this.reflect(g, g.core.lastCause, va);
@@ -331,13 +402,15 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** ecall from pretend-S would go to M-mode firmware: the hypervisor serves SBI in its place (sbi.ts). */
   private supervisorEcall(g: Guest): void {
-    this.counters.add("exit.sbi");
+    this.counters.bump(EXIT_SBI);
     this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
     const x = this.hart.x;
     this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
     let port = this.sbiPorts.get(g);
     if (!port) {
-      port = trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
+      port = this.hw
+        ? this.hw.sbiPort(g)
+        : trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
       this.sbiPorts.set(g, port);
     }
     const r = sbiCall(port, this.counters, x.subarray(10, 16), x[16], x[17]);
@@ -358,7 +431,7 @@ export class Hypervisor implements MachineTrapHandler {
       return;
     }
     if (v.mode === 1 && (name === "sret" || name === "wfi" || name === "sfence.vma")) {
-      this.counters.add(`exit.emulate.${name}`);
+      this.counters.bump(name === "sret" ? EXIT_SRET : name === "wfi" ? EXIT_WFI : EXIT_SFENCE);
       if (name === "sret") {
         this.hart.instret++; // it retires, as natively
         this.hart.reservation = -1; // the hart's sret clears it
@@ -397,7 +470,7 @@ export class Hypervisor implements MachineTrapHandler {
       this.reflect(g, CAUSE.ILLEGAL_INSTRUCTION, word);
       return;
     }
-    this.counters.add(`exit.emulate.csr.${csrLabel(csr)}`);
+    this.counters.bump(EXIT_CSR.id(csr));
     if (writes) {
       const oldSatp = v.satp;
       const value = op === 0 ? src : op === 1 ? old | src : old & ~src;
@@ -459,10 +532,10 @@ export class Hypervisor implements MachineTrapHandler {
     this.hart.instret++;
     if (store) {
       const value = x[rs2Of(word)];
-      this.counters.add("exit.mmio.store");
+      this.counters.bump(EXIT_MMIO_STORE);
       dev.store(off, width, width === 4 ? value >>> 0 : value & ((1 << (width * 8)) - 1));
     } else {
-      this.counters.add("exit.mmio.load");
+      this.counters.bump(EXIT_MMIO_LOAD);
       const raw = dev.load(off, width);
       const rd = rdOf(word);
       const shift = 32 - width * 8;
@@ -481,6 +554,11 @@ export class Hypervisor implements MachineTrapHandler {
 
   /** Before the guest runs again: deliver a takeable interrupt, map the right shadow, arm the timer. */
   private resume(g: Guest): void {
+    if (this.hw) {
+      this.hw.applyMapping(g, this.tagged);
+      this.hart.recheck();
+      return;
+    }
     this.injectInterrupt(g);
     this.applyMapping(g);
     const h = this.hart;

@@ -61,16 +61,18 @@ export class ShadowCache<E extends CachedShadow> {
     return n;
   }
 
-  /** Reclaim least recently used shadows (never `keep`) until the budget holds. */
+  /**
+   * Reclaim least recently used shadows (never `keep`) until the guest's
+   * shadow pages (core.pages, counted as they are allocated) fit the budget.
+   * The cost is proportional to the shadows reclaimed, not to the cache.
+   */
   reclaim(keep: E): void {
     const budget = this.core.budgetPages;
-    if (!Number.isFinite(budget)) return;
-    let used = this.pagesUsed();
-    for (const e of [...this.byKey.values()]) {
-      if (used <= budget) break;
+    if (this.core.pages.used <= budget) return;
+    for (const e of this.byKey.values()) {
+      if (this.core.pages.used <= budget) break;
       if (e === keep) continue;
-      used -= e.table.pagesUsed;
-      this.delete(e);
+      this.delete(e); // deleting the entry being visited is safe in a Map iteration
       this.core.counters.add("shadow.reclaimed");
     }
   }

@@ -14,11 +14,20 @@ import {
   PTE,
 } from "@shadowlab/emu-core";
 import type { AsidAllocator } from "./asid-allocator.ts";
-import type { HvCounters } from "./counters.ts";
+import { counterId, type HvCounters } from "./counters.ts";
+
+const SHADOW_FILL = counterId("shadow.fill");
+const SHADOW_FILL_DIRTY = counterId("shadow.fill_dirty");
+const FLUSH_ALL = counterId("tlb_flush.all");
+const FLUSH_ASID = counterId("tlb_flush.asid");
+const FLUSH_PAGE = counterId("tlb_flush.page");
+const FLUSH_PAGE_ASID = counterId("tlb_flush.page_asid");
+
 import type { GuestMemory } from "./guest-memory.ts";
 import { type GuestView, GuestWalkResult, guestWalk } from "./guest-walk.ts";
-import type { MachinePages } from "./machine-pages.ts";
-import { FAULT, type FaultOutcome } from "./paging/strategy.ts";
+import { machineFence } from "./machine-fence.ts";
+import { type ExecutionMode, FAULT, type FaultOutcome } from "./paging/strategy.ts";
+import type { ShadowPages } from "./shadow-pages.ts";
 import { ShadowTable } from "./shadow-table.ts";
 import { performStoreLike } from "./store-like.ts";
 import type { VCpu } from "./vcpu.ts";
@@ -48,7 +57,29 @@ export function shadowFlags(g: number, view: GuestView, bare = false): number {
   return SHADOW_BASE | (r ? PTE.R : 0) | (w ? PTE.W : 0) | (x ? PTE.X : 0);
 }
 
+/**
+ * Shadow PTE bits in hw mode, where the guest runs in VS/VU and the machine
+ * checks the shadow with the guest's own privilege, SUM and MXR: the guest
+ * leaf's R, X and U as they are, W only once D is set (so the first write
+ * faults and sets D), A and D preset. One shadow serves every view. A Bare
+ * guest gets a supervisor mapping of everything.
+ */
+export function hwShadowFlags(g: number, bare = false): number {
+  const base = PTE.V | PTE.A | PTE.D;
+  if (bare) return base | PTE.R | PTE.W | PTE.X;
+  const w = (g & PTE.W) !== 0 && (g & PTE.D) !== 0;
+  return base | (g & (PTE.R | PTE.X | PTE.U)) | (w ? PTE.W : 0);
+}
+
 export class ShadowCore {
+  /** How the guest runs (set before the strategy is made). */
+  mode: ExecutionMode = "trap";
+  /** The guest's VMID (hw mode): its guest id + 1. */
+  vmid = 0;
+  /** A zeroed, 16 KiB aligned machine region for a G-stage root (hw mode; given by the monitor). */
+  gstageRoot: () => number = () => {
+    throw new Error("no G-stage roots: nested paging needs hw mode");
+  };
   /** Cause to reflect after a FAULT.REFLECT outcome. */
   lastCause = 0;
   /** Guest-physical address of the access after a FAULT.MMIO outcome. */
@@ -62,7 +93,8 @@ export class ShadowCore {
     readonly hart: Hart,
     readonly vcpu: VCpu,
     readonly memory: GuestMemory,
-    readonly pages: MachinePages,
+    /** Machine pages for this guest's shadow tables (counted against its budget and limit). */
+    readonly pages: ShadowPages,
     readonly devices: readonly Device[],
     readonly counters: HvCounters,
     /** The machine's ASID allocator, shared by every guest. */
@@ -121,11 +153,15 @@ export class ShadowCore {
    * flush of a replaced entry.
    */
   install(table: ShadowTable, va: number, access: Access, readOnly: boolean, machineAsid?: number): void {
-    let flags = shadowFlags(this.walk.flags, this.vcpu.view(), this.walk.pteAddr < 0);
+    const bare = this.walk.pteAddr < 0;
+    let flags =
+      this.mode === "hw"
+        ? hwShadowFlags(this.walk.flags, bare)
+        : shadowFlags(this.walk.flags, this.vcpu.view(), bare);
     if (readOnly) flags &= ~PTE.W;
     const replaced = table.get(va) !== 0;
     table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags, this.walk.mega);
-    this.counters.add(access === ACCESS_STORE && replaced ? "shadow.fill_dirty" : "shadow.fill");
+    this.counters.bump(access === ACCESS_STORE && replaced ? SHADOW_FILL_DIRTY : SHADOW_FILL);
     // An entry that existed with fewer rights may still sit in the machine TLB.
     if (replaced) this.flushMachine(va, machineAsid);
   }
@@ -155,8 +191,8 @@ export class ShadowCore {
 
   /** Flush the machine TLB for one page (all ASIDs) or entirely. */
   flushMachine(va?: number, asid?: number): void {
-    if (va === undefined) this.counters.add(asid === undefined ? "tlb_flush.all" : "tlb_flush.asid");
-    else this.counters.add(asid === undefined ? "tlb_flush.page" : "tlb_flush.page_asid");
-    this.hart.sfence(va !== undefined, va ?? 0, asid !== undefined, asid ?? 0);
+    if (va === undefined) this.counters.bump(asid === undefined ? FLUSH_ALL : FLUSH_ASID);
+    else this.counters.bump(asid === undefined ? FLUSH_PAGE : FLUSH_PAGE_ASID);
+    machineFence(this.hart, va !== undefined, va ?? 0, asid !== undefined, asid ?? 0);
   }
 }

@@ -6,7 +6,7 @@
  * cleared.
  */
 import type { Hart } from "@shadowlab/emu-core";
-import type { MachinePages } from "./machine-pages.ts";
+import type { ShadowPages } from "./shadow-pages.ts";
 
 const V = 1;
 
@@ -15,6 +15,13 @@ export class ShadowTable {
   readonly root: number;
   /** Level-0 tables by root index (0 = none). */
   private readonly leaves = new Int32Array(1024);
+  /**
+   * The root indexes that have a level-0 table, in no order, and each one's place in that list
+   * (`livePos`, -1 when none): clearing costs what the table holds, not 1,024 slots.
+   */
+  private readonly live = new Int16Array(1024);
+  private liveCount = 0;
+  private readonly livePos = new Int16Array(1024).fill(-1);
   /** Root indexes holding entries split from a guest megapage (a fence by address inside it names them all). */
   private readonly mega = new Uint8Array(1024);
   /** Valid leaf entries currently installed. */
@@ -26,7 +33,7 @@ export class ShadowTable {
 
   constructor(
     private readonly hart: Hart,
-    private readonly pages: MachinePages,
+    private readonly pages: ShadowPages,
     /** Told of every level-0 table allocated (a cost model prices each table the VMM creates). */
     private readonly onLeafAlloc: () => void = () => {},
   ) {
@@ -47,6 +54,8 @@ export class ShadowTable {
       this.onLeafAlloc();
       this.leaves[i] = leaf;
       this.leafPages++;
+      this.livePos[i] = this.liveCount;
+      this.live[this.liveCount++] = i;
       this.hart.writePhys(this.root * 4096 + i * 4, 4, (leaf << 10) | V);
     }
     return leaf * 4096 + ((va >>> 12) & 0x3ff) * 4;
@@ -105,6 +114,7 @@ export class ShadowTable {
     this.leaves[i] = 0;
     this.mega[i] = 0;
     this.leafPages--;
+    this.unlist(i);
     this.entries -= dropped;
     this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);
     return dropped;
@@ -122,17 +132,33 @@ export class ShadowTable {
     }
   }
 
-  /** Drop every entry and return the level-0 tables; returns how many entries were dropped. */
+  /** Take root index i off the live list (swap with the last). */
+  private unlist(i: number): void {
+    const at = this.livePos[i];
+    const last = this.live[--this.liveCount];
+    this.live[at] = last;
+    this.livePos[last] = at;
+    this.livePos[i] = -1;
+  }
+
+  /**
+   * Drop every entry and return the level-0 tables; returns how many entries were dropped.
+   * Pages go back in ascending root index, as a scan of the root would return them, so the
+   * allocator hands out the same pages afterwards.
+   */
   clear(): number {
     const dropped = this.entries;
-    for (let i = 0; i < 1024; i++) {
-      const leaf = this.leaves[i];
-      if (leaf === 0) continue;
-      this.pages.release(leaf);
+    const n = this.liveCount;
+    const live = this.live.subarray(0, n).sort();
+    for (let k = 0; k < n; k++) {
+      const i = live[k];
+      this.pages.release(this.leaves[i]);
       this.leaves[i] = 0;
+      this.mega[i] = 0;
+      this.livePos[i] = -1;
       this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);
     }
-    this.mega.fill(0);
+    this.liveCount = 0;
     this.leafPages = 0;
     this.entries = 0;
     return dropped;

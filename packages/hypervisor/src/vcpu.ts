@@ -50,8 +50,12 @@ export class VCpu {
     return { priv: this.mode, sum: this.mode === 1 && this.sum, mxr: this.mxr };
   }
 
+  /** hw mode: the machine checks the guest's views itself, so one shadow serves them all. */
+  hw = false;
+
   /** A small integer naming the view, for strategies that keep one shadow per view. */
   viewKey(): number {
+    if (this.hw) return 0;
     return this.mode | (this.mode === 1 && this.sum ? 2 : 0) | (this.mxr ? 4 : 0);
   }
 }

@@ -150,7 +150,7 @@ describe("exits and TLB misses of the shadow strategies (steady state: long run 
     console.log(
       `Marginal cost of ctxswitch rounds 5 -> 15 (pages 4) and forkwait children 10 -> 30 (pages 4):\n${table(rows)}`,
     );
-  }, 60_000);
+  }, 600_000);
 
   it.each(ctx.flatMap((l) => [false, true].map((asid) => ({ l, asid }))))(
     "$l (asid $asid): proactive reuses shadows: almost no hidden faults, fewer exits than ondemand",

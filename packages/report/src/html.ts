@@ -221,7 +221,7 @@ function nanoSection(results: Results): string {
     .join("\n");
   return `<section id="nano-table"><h2>Nanobenchmarks: cycles per operation</h2>
 <p class="how">Modeled cycles per operation, ${esc(t.method)}; in brackets, the ratio to native. Adams &amp; Agesen's names: csrwr stands for cr8wr, trap for divzero, callret for call/ret.</p>
-<table class="sortable" id="nano"><thead>${head}</thead><tbody>${body}</tbody></table></section>`;
+<div class="wide"><table class="sortable" id="nano"><thead>${head}</thead><tbody>${body}</tbody></table></div></section>`;
 }
 
 /** Says which cells' wall-clock figures the bench flagged as noisy, if any. */
@@ -348,6 +348,7 @@ th[aria-sort="ascending"]::after { content: " ▲"; font-size: 10px; }
 th[aria-sort="descending"]::after { content: " ▼"; font-size: 10px; }
 tr.failed td { background: var(--bad-bg); }
 .scroll { overflow: auto; max-height: 80vh; border: 1px solid var(--line); }
+.wide { overflow-x: auto; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; vertical-align: baseline; }
 .ratio { color: var(--muted); font-size: 12px; }
 table.small td, table.small th { padding: 2px 8px; }

@@ -173,6 +173,7 @@ function compare(
   expect: "a" | "b",
   value: (r: CellRow) => number | null,
   what: string,
+  scope = workloads.join(" or "),
 ): { figure: string; verdict: Verdict; reason: string } {
   const rows = workloads.flatMap((w) => okRows(results, w));
   const ps = pairs(rows, a, b)
@@ -182,7 +183,7 @@ function compare(
     return {
       figure: "",
       verdict: "not measured",
-      reason: `no ${workloads.join(" or ")} cell ran under both ${a} and ${b} in these results`,
+      reason: `no ${scope} cell ran under both ${a} and ${b} in these results`,
     };
   const agree = ps.filter((x) => (expect === "a" ? x.va > x.vb : x.vb > x.va)).length;
   const figure = `${what}: ${a} ${num(median(ps.map((x) => x.va)))} against ${b} ${num(median(ps.map((x) => x.vb)))} (median over ${ps.length} ${workloads.join("/")} cell group${ps.length === 1 ? "" : "s"}); ${expect === "a" ? a : b} higher in ${agree} of ${ps.length}`;
@@ -236,10 +237,13 @@ function proactivePaysOnChurn(results: Results): Trend {
     "modeled slowdown on forkwait and pagefault",
   );
   const fork = okRows(results, "forkwait").filter((r) => r.strategy === "shadow-proactive");
+  const perFork = fork.filter((r) => r.ops);
   const traced =
-    fork.length > 0
-      ? `; traced PTE writes (hv.exit.wp_fault) per forkwait cell, median ${num(median(fork.map((r) => counter(r, "hv.exit.wp_fault"))), 0)}`
-      : "";
+    perFork.length > 0
+      ? `; shadow-proactive's traced PTE writes (hv.exit.wp_fault) per fork, median ${num(median(perFork.map((r) => counter(r, "hv.exit.wp_fault") / (r.ops ?? 1))))}`
+      : fork.length > 0
+        ? `; traced PTE writes (hv.exit.wp_fault) per forkwait cell, median ${num(median(fork.map((r) => counter(r, "hv.exit.wp_fault"))), 0)}`
+        : "";
   return {
     id: "proactive-churn",
     claim:
@@ -262,6 +266,7 @@ function taggedRemovesRefills(results: Results): Trend {
     "a",
     refills,
     "shadow fills + TLB misses on ctxswitch with ASIDs",
+    "ctxswitch cell with asid=true (without guest ASIDs tagging has nothing to keep apart)",
   );
   return {
     id: "tagged-refills",
@@ -308,30 +313,49 @@ function nestedPaysOnTlbMisses(results: Results): Trend {
   };
 }
 
-/** Cycles per operation by mode, strategy and our nano variant (difference of two counts when there are two). */
+/**
+ * Cycles per operation by mode, strategy and our nano variant: the region of
+ * interest's figure when the results have one, else the difference of two
+ * iteration counts, else the total over one count (boot included).
+ */
 export function nanoPerOp(results: Results): Map<string, Map<string, Map<string, number>>> {
   const runs = new Map<string, [number, number][]>();
+  const roi = new Map<string, number>();
+  const bootIncluded = new Set<string>();
   for (const r of okRows(results, NANO_WORKLOAD)) {
+    const key = `${modeOf(r)}\u0000${r.strategy}\u0000${String(r.param.variant)}\u0000${r.machine}`;
+    if (r.cyclesPerOp !== null && r.ops) {
+      if (!roi.has(key)) roi.set(key, r.cyclesPerOp);
+      continue;
+    }
     const n = r.param.iterations;
     if (typeof n !== "number" || n <= 0 || r.cyclesTotal === null) continue;
-    const key = `${modeOf(r)}\u0000${r.strategy}\u0000${String(r.param.variant)}\u0000${r.machine}`;
     runs.set(key, [...(runs.get(key) ?? []), [n, r.cyclesTotal]]);
   }
-  const out = new Map<string, Map<string, Map<string, number>>>();
+  const perOps = new Map<string, number>(roi);
   for (const [key, rs] of runs) {
-    const [mode, strategy, variant] = key.split("\u0000");
+    if (perOps.has(key)) continue;
     rs.sort((x, y) => x[0] - y[0]);
     const [n1, c1] = rs[0];
     const [n2, c2] = rs[rs.length - 1];
-    const perOp = n2 > n1 ? (c2 - c1) / (n2 - n1) : c1 / n1;
+    perOps.set(key, n2 > n1 ? (c2 - c1) / (n2 - n1) : c1 / n1);
+    if (n2 === n1) bootIncluded.add(key.split("\u0000")[0]);
+  }
+  const out = new Map<string, Map<string, Map<string, number>>>();
+  for (const [key, perOp] of perOps) {
+    const [mode, strategy, variant] = key.split("\u0000");
     const byStrategy = out.get(mode) ?? new Map<string, Map<string, number>>();
     out.set(mode, byStrategy);
     const byVariant = byStrategy.get(strategy) ?? new Map<string, number>();
     byStrategy.set(strategy, byVariant);
     if (!byVariant.has(variant)) byVariant.set(variant, perOp);
   }
+  NANO_TOTAL_ONLY.set(out, bootIncluded);
   return out;
 }
+
+/** Modes whose per-operation figures are a total over one iteration count (what lies outside the loop included). */
+const NANO_TOTAL_ONLY = new WeakMap<object, Set<string>>();
 
 function nanoOrdering(results: Results): Trend[] {
   const base = {
@@ -374,7 +398,7 @@ function nanoOrdering(results: Results): Trend[] {
     return {
       id: `nano-order-${mode}`,
       ...base,
-      figure: `mode ${mode}, ${results.rows.find((r) => r.profile)?.profile || "the results' profile"}: ${lines.join("; ")}`,
+      figure: `mode ${mode}, ${results.rows.find((r) => r.profile)?.profile || "the results' profile"}${NANO_TOTAL_ONLY.get(perOp)?.has(mode) ? ", cycles / iterations at one iteration count (what runs outside the loop included)" : ", per operation of the region of interest (or of two iteration counts)"}: ${lines.join("; ")}`,
       verdict: (bad.length === 0 ? "reproduced" : "contradicted") as Verdict,
       reason:
         bad.length === 0

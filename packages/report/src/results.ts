@@ -350,12 +350,17 @@ export function parseJsonRows(
 function normalizeAll(flats: Flat[], path: string): CellRow[] {
   const rows: CellRow[] = [];
   const problems: string[] = [];
+  const seen = new Map<string, number>();
   flats.forEach((f, i) => {
     const r = normalizeRow(f, i);
-    if (typeof r === "string") {
-      const name = typeof f.cell === "string" && f.cell ? ` (cell "${f.cell}")` : "";
-      problems.push(`row ${i + 1}${name}: ${r}`);
-    } else rows.push(r);
+    const name = typeof f.cell === "string" && f.cell ? ` (cell "${f.cell}")` : "";
+    if (typeof r === "string") problems.push(`row ${i + 1}${name}: ${r}`);
+    else if (seen.has(r.cell))
+      problems.push(`row ${i + 1}${name}: repeats row ${seen.get(r.cell)}; a cell may appear once`);
+    else {
+      seen.set(r.cell, i + 1);
+      rows.push(r);
+    }
   });
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map((p) => `  ${p}`);

@@ -40,11 +40,14 @@ function row(
     outputEqual: true,
     exitReason: "exit",
     instructions: 1000,
+    ops: null,
+    cyclesPerOp: null,
     profile: "vtx-2006",
     cyclesTotal: opts.cycles ?? (opts.slowdown ?? 1) * 1000,
     nativeCyclesTotal: 1000,
     slowdown: opts.slowdown ?? 1,
-    wall: { meanMs: null, p50Ms: null, p99Ms: null, rmePct: null, samples: null },
+    wall: { meanMs: null, p50Ms: null, minMs: null, p99Ms: null, rmePct: null, noisy: false, samples: null },
+    run: {},
     hostMips: null,
     cycles: {},
     events: {},
@@ -144,6 +147,24 @@ describe("what the literature says", () => {
     const t = trend(rs, "tagged-refills");
     expect(t.verdict).toBe("reproduced");
     expect(t.figure).toContain("shadow-ondemand 1,400 against shadow-tagged 130");
+  });
+
+  it("nano ordering: the region of interest's cycles per operation when the results have it", () => {
+    const roiRow = (variant: string, cyclesPerOp: number) => ({
+      ...row("nano", "shadow-ondemand", { params: { variant, iterations: 1000 }, cycles: 9e9 }),
+      ops: 1000,
+      cyclesPerOp,
+    });
+    const rs = results([
+      roiRow("in", 16_000),
+      roiRow("ptemod", 13_000),
+      roiRow("pgfault", 11_000),
+      roiRow("trap", 1_000),
+    ]);
+    const t = trend(rs, "nano-order-trap");
+    expect(t.verdict).toBe("reproduced");
+    expect(t.figure).toContain("region of interest");
+    expect(t.figure).toContain("in 16,000 > ptemod 13,000 > pgfault 11,000 > divzero 1,000");
   });
 
   it("nano ordering per mode: per-operation cycles from two iteration counts, checked against theirs", () => {

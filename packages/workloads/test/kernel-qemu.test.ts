@@ -56,7 +56,7 @@ describe.skipIf(!hasQemu)(title, () => {
       const file = join(dir, `${name}-${asid}.elf`);
       writeFileSync(file, writeElf(image));
       const q = spawnSync(QEMU, ["-machine", "virt", "-bios", "none", "-nographic", "-kernel", file], {
-        timeout: 15_000,
+        timeout: 120_000,
       });
       expect(q.error).toBeUndefined();
       expect(q.status).toBe(0); // the test device's pass

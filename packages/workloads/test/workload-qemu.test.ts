@@ -16,7 +16,7 @@ import { runNative } from "../src/workloads/native.ts";
 /** The emulator to boot; SHADOWLAB_QEMU names another binary (or a missing one, to see the skip). */
 const QEMU = process.env.SHADOWLAB_QEMU ?? "qemu-system-riscv32";
 const haveQemu = spawnSync(QEMU, ["--version"], { stdio: "ignore" }).status === 0;
-const TIMEOUT_MS = 30_000;
+const TIMEOUT_MS = 120_000;
 
 /**
  * Boots an ELF; its console goes to a file. (Not to a pipe or socket read by

@@ -83,6 +83,12 @@ export class HState {
   /** VS-stage walks (their PTE references) and G-stage walks (of VS PTE addresses and of the final guest-physical address). */
   readonly walkVs: WalkCounters = newWalkCounters();
   readonly walkG: WalkCounters = newWalkCounters();
+  /**
+   * Successful two-stage walks that found a 4 KiB VS-stage page, and the PTE
+   * reads they made in both stages (A/D write-backs excluded): the 2D walk's
+   * n·m + n + m = 8 per TLB miss for Sv32 over Sv32x4.
+   */
+  readonly walk2d = { walks4K: 0, reads4K: 0 };
   readonly hfence: HfenceCounters = {
     vvmaAll: 0,
     vvmaAddr: 0,
@@ -120,7 +126,13 @@ export class HState {
 export function hextSnapshot(hx: HState): {
   walkVs: WalkCounters;
   walkG: WalkCounters;
+  walk2d: { walks4K: number; reads4K: number };
   hfence: HfenceCounters;
 } {
-  return { walkVs: { ...hx.walkVs }, walkG: { ...hx.walkG }, hfence: { ...hx.hfence } };
+  return {
+    walkVs: { ...hx.walkVs },
+    walkG: { ...hx.walkG },
+    walk2d: { ...hx.walk2d },
+    hfence: { ...hx.hfence },
+  };
 }

@@ -163,8 +163,13 @@ export function translateTwoStage(h: Hart, hx: HState, tlb: Tlb, va: number, acc
       tlb.counters.hits--; // the entry cannot serve this access: the hardware re-walks
       tlb.counters.misses++;
     }
+    const reads = ptesRead(hx);
     const ppn = walkBoth(h, hx, va, access, priv);
     if (ppn < 0) return -1;
+    if (hx.vsatp < 0 && !vsOut.mega) {
+      hx.walk2d.walks4K++;
+      hx.walk2d.reads4K += ptesRead(hx) - reads;
+    }
     i = tlb.fill(vpn, asid, ppn, vsOut.flags, false);
     tlb.gflags[i] = gOut.flags;
     hx.idx = i;
@@ -172,6 +177,11 @@ export function translateTwoStage(h: Hart, hx: HState, tlb: Tlb, va: number, acc
   } finally {
     tlb.selectSpace(0);
   }
+}
+
+/** PTE reads of both stages so far (references minus A/D write-backs). */
+function ptesRead(hx: HState): number {
+  return hx.walkVs.memRefs - hx.walkVs.adUpdates + hx.walkG.memRefs - hx.walkG.adUpdates;
 }
 
 /** Walk the VS-stage then the G-stage for `va`; leaf flags in vsOut/gOut. Returns the machine page number or -1. */

@@ -58,6 +58,7 @@ export function hTrap(h: Hart, hx: HState, cause: number, tval: number, interrup
   const t = h.traps;
   if (interrupt) t.interrupts[cause]++;
   else t.exceptions[cause]++;
+  h.reservationAtTrap = h.reservation;
   h.reservation = -1;
   const virt = h.virt;
   const gpa = hx.faultGpa;

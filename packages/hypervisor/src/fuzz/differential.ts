@@ -14,8 +14,8 @@ import { GUEST_RAM } from "./layout.ts";
 
 /** Instructions (and exits) a random guest may take: far more than any needs to reach its dump. */
 export const FUZZ_BUDGET = 1_000_000;
-/** Machine RAM under the hypervisor: the guest's RAM plus room for shadows. */
-const HV_MACHINE_RAM = 8 * 1024 * 1024;
+/** Machine RAM under the hypervisor: the guest's RAM plus its shadow limit (default budget and headroom). */
+const HV_MACHINE_RAM = 12 * 1024 * 1024;
 
 /** What a guest observed in one run. */
 export interface Observation {

@@ -119,7 +119,8 @@ const KINDS = {
   timer: 2,
   odd: 2,
 } as const;
-type Kind = keyof typeof KINDS;
+export type Kind = keyof typeof KINDS;
+export const KIND_NAMES = Object.keys(KINDS) as Kind[];
 
 /** Kinds left out of portable guests and their reason. */
 const NOT_PORTABLE: Partial<Record<Kind, string>> = {
@@ -190,6 +191,8 @@ export interface GenerateOptions {
   /** Number of operations (default: 20 to 140). */
   ops?: number;
   portable?: boolean;
+  /** Only these kinds of operation (default: all). */
+  kinds?: readonly Kind[];
 }
 
 /** The random guest of `seed`. */
@@ -198,7 +201,14 @@ export function generate(seed: number, opts: GenerateOptions = {}): FuzzProgram 
   const portable = opts.portable ?? false;
   const nSpaces = 1 + rng.int(3);
   const spaces = addressSpaces(nSpaces);
-  const uniqueAsids = rng.chance(0.5);
+  const tlbEntries = rng.pick([4, 8, 16, 64]);
+  const tlb = {
+    entries: tlbEntries,
+    ways: rng.pick([1, 2, 4].filter((w) => w <= tlbEntries)),
+    asidTags: rng.chance(0.7),
+  };
+  // A TLB without ASID tags means a hart without ASID bits (ASIDLEN = 0): its software fences at every switch.
+  const uniqueAsids = tlb.asidTags && rng.chance(0.5);
   const asids = spaces.map((_, i) => (uniqueAsids ? i + 1 : 0));
   const allTables = tablePages(spaces);
   const ctx: Ctx = { rng, spaces, allTables, portable, uniqueAsids };
@@ -212,19 +222,17 @@ export function generate(seed: number, opts: GenerateOptions = {}): FuzzProgram 
   // QEMU's virt board has PCIe where this board has holes (0x3000_0000, 0x4000_0000): portable guests always translate.
   const paging = portable || rng.chance(0.75);
   for (const k of Object.keys(KINDS) as Kind[]) {
-    const off = (portable && NOT_PORTABLE[k]) || (!paging && (k === "satp" || k === "ptEdit"));
+    const off =
+      (portable && NOT_PORTABLE[k]) ||
+      (!paging && (k === "satp" || k === "ptEdit")) ||
+      (opts.kinds !== undefined && !opts.kinds.includes(k));
     weights[k] = off ? 0 : KINDS[k] * (rng.chance(0.3) ? 4 : rng.chance(0.3) ? 0 : 1);
   }
-  weights.alu += 1;
+  if (!opts.kinds || opts.kinds.includes("alu")) weights.alu += 1;
+  if (Object.values(weights).every((w) => w === 0)) weights[opts.kinds?.[0] ?? "alu"] = 1;
   const n = opts.ops ?? 20 + rng.int(120);
   const ops: Op[] = [];
   for (let i = 0; i < n; i++) ops.push(...operation(ctx, rng.weighted(weights)));
-  const tlbEntries = rng.pick([4, 8, 16, 64]);
-  const tlb = {
-    entries: tlbEntries,
-    ways: rng.pick([1, 2, 4].filter((w) => w <= tlbEntries)),
-    asidTags: rng.chance(0.7),
-  };
   return { seed, portable, spaces, asids, tables, arena, regs, ops, tlb, startSpace: paging ? 0 : -1 };
 }
 
@@ -308,6 +316,7 @@ function dataAddress(
   ctx: Ctx,
   width: number,
   store: boolean,
+  atomic = false,
 ): { addr: number; mapped: boolean; table: boolean } {
   const { rng } = ctx;
   const misalign = !ctx.portable && rng.chance(0.05) ? 1 + rng.int(3) : 0;
@@ -319,7 +328,8 @@ function dataAddress(
     mega: 2,
     table: store ? 0 : 2,
     hole: ctx.portable ? 0 : 1,
-    device: store ? 0 : 1,
+    // This board's devices refuse atomics; QEMU's perform them: portable guests keep atomics off devices.
+    device: store || (atomic && ctx.portable) ? 0 : 1,
   });
   switch (c) {
     case "arena":
@@ -386,7 +396,7 @@ function operation(ctx: Ctx, kind: Kind): Op[] {
     case "ptEdit":
       return [ptEdit(ctx)];
     case "amo": {
-      const { addr, mapped, table } = dataAddress(ctx, 4, false);
+      const { addr, mapped, table } = dataAddress(ctx, 4, false, true);
       if (table) return [ptEdit(ctx)];
       const text = `li t0, ${addr}\n${rng.pick(AMOS)} ${rng.chance(0.1) ? "zero" : reg(rng)}, ${reg(rng)}, (t0)`;
       return [asm(kind, mapped ? "S" : "unpaged-or-S", mapped ? `${text}\n${FULL_FENCE}` : text)];
@@ -493,7 +503,7 @@ function ptEdit(ctx: Ctx): Op {
 
 function lrsc(ctx: Ctx): Op {
   const { rng } = ctx;
-  const { addr, mapped, table } = dataAddress(ctx, 4, false);
+  const { addr, mapped, table } = dataAddress(ctx, 4, false, true);
   const other = ARENA + rng.int(ARENA_PAGES) * 0x1000 + (rng.int(HASHED_BYTES / 4) << 2);
   const v = table ? leafCandidate(ctx) : rng.u32();
   // QEMU fails an SC without a reservation before it checks alignment; the spec and this machine raise the misaligned fault.

@@ -13,6 +13,8 @@ export const STRATEGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
     "One shadow per guest address space, kept across context switches and kept right by write-protecting the guest's page tables: a guest store to a page table traps, is performed by the hypervisor, and drops exactly the shadow entries that PTE feeds. Switches are cheap; page-table writes cost an exit each.",
   "shadow-tagged":
     "Shadows over an ASID-tagged machine TLB: each guest address space, named by the guest's own ASID, keeps its shadow across switches under a machine ASID of its own, so switching between cached shadows flushes nothing. Shadows fill on demand; a guest that edits a page table must sfence.vma it, which drops what it names. A guest without ASIDs flushes at every switch, as shadow-ondemand does.",
+  nested:
+    "Two-dimensional paging with the hardware's G-stage (H extension; hw mode only): the guest owns vsatp and edits its own page tables with no exits; the hypervisor keeps one G-stage table (guest-physical to machine) per guest, filled on guest-page faults, under a VMID of its own. Page-table churn and context switches cost nothing; a TLB miss costs the 2D walk, 8 references for Sv32 over Sv32x4 where native makes 2.",
 };
 
 /** The paragraph of a strategy, or "" for one that has none yet. */

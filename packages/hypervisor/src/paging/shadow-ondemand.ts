@@ -8,10 +8,18 @@
 import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
+  readonly modes = SHADOW_MODES;
   private readonly views = new Map<number, ShadowTable>();
 
   constructor(private readonly core: ShadowCore) {}
@@ -68,7 +76,26 @@ export class ShadowOnDemand implements PagingStrategy {
   onViewChange(): void {}
 
   onPageFault(va: number, access: Access): FaultOutcome {
-    return this.core.fill(this.table(), va, access);
+    const t = this.table();
+    const outcome = this.core.fill(t, va, access);
+    this.reclaim(t);
+    return outcome;
+  }
+
+  /** Over the guest's shadow budget: empty the views not in use (they refill on demand). */
+  private reclaim(keep: ShadowTable): void {
+    if (this.core.pages.used <= this.core.budgetPages) return;
+    for (const t of this.views.values()) {
+      if (t === keep || t.entries === 0) continue;
+      this.core.counters.add("shadow.entries_flushed", t.clear());
+      this.core.counters.add("shadow.reclaimed");
+      if (this.core.pages.used <= this.core.budgetPages) break;
+    }
+    // No machine flush: a view not mapped now left the TLB when the monitor switched away from it.
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   checkpoint(): ObjectState {

@@ -26,7 +26,15 @@ import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shad
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { FAULT, type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  FAULT,
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 /** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
 export const FLOOD_WRITES = 3;
@@ -34,14 +42,34 @@ export const FLOOD_WRITES = 3;
 interface ProactiveShadow extends CachedShadow {
   /** Guest-physical page of the guest's root table; -1 for the bare (no translation) shadow. */
   readonly rootGppn: number;
+  readonly id: number;
+  /**
+   * The page tables it depends on, as (gppn, parent key) pairs, so that
+   * forgetting it costs what it depends on, not every tracked page.
+   */
+  readonly deps: number[];
+}
+
+interface Parent {
+  shadow: ProactiveShadow;
+  /** The root index the page serves at (-1: it is that shadow's root). */
+  index: number;
 }
 
 /** A guest page serving as a page table. */
 interface PtPage {
-  /** Who depends on it: a shadow and the root index it serves at (-1: it is that shadow's root). */
-  parents: { shadow: ProactiveShadow; index: number }[];
+  /** Who depends on it, by parentKey (a page shared by thousands of address spaces is looked up in O(1)). */
+  parents: Map<number, Parent>;
   /** Emulated writes since it was last used as a page table. */
   writes: number;
+}
+
+const parentKey = (shadow: ProactiveShadow, index: number): number => shadow.id * 1025 + index + 1;
+
+/** Writable shadow mappings of one guest page; pruned of stale ones when the list doubles. */
+interface WritableList {
+  maps: { table: ShadowTable; va: number }[];
+  pruneAt: number;
 }
 
 const V = 1;
@@ -51,11 +79,16 @@ const X = 8;
 
 export class ShadowProactive implements PagingStrategy {
   readonly name = "shadow-proactive";
+  readonly modes = SHADOW_MODES;
   private readonly cache: ShadowCache<ProactiveShadow>;
   private readonly ptPages = new Map<number, PtPage>();
   /** Writable shadow mappings by guest page, so a page that becomes a page table can be write-protected everywhere. */
-  private readonly writable = new Map<number, { table: ShadowTable; va: number }[]>();
+  private readonly writable = new Map<number, WritableList>();
   private active: ProactiveShadow | undefined;
+  /** The guest root and view `active` was chosen for (-2: none): exits between switches skip the key and the cache. */
+  private activeRoot = -2;
+  private activeView = -1;
+  private nextId = 0;
 
   constructor(private readonly core: ShadowCore) {
     this.cache = new ShadowCache<ProactiveShadow>(core, (e) => this.forget(e));
@@ -64,15 +97,21 @@ export class ShadowProactive implements PagingStrategy {
   private current(): ProactiveShadow {
     const v = this.core.vcpu;
     const rootGppn = v.satp < 0 ? v.satp & 0x3fffff : -1;
-    const key = `${rootGppn}:${v.viewKey()}`;
+    const view = v.viewKey();
+    // Already the most recently used: only a switch makes another shadow current.
+    if (this.active !== undefined && rootGppn === this.activeRoot && view === this.activeView)
+      return this.active;
+    const key = `${rootGppn}:${view}`;
     let e = this.cache.use(key);
     if (e) {
       if (e !== this.active) this.core.counters.add("shadow.reused");
     } else {
-      e = this.cache.add({ key, table: this.core.newTable(), rootGppn });
+      e = this.cache.add({ key, table: this.core.newTable(), rootGppn, id: this.nextId++, deps: [] });
       this.cache.reclaim(e);
     }
     this.active = e;
+    this.activeRoot = rootGppn;
+    this.activeView = view;
     return e;
   }
 
@@ -131,27 +170,31 @@ export class ShadowProactive implements PagingStrategy {
   private usedAsTable(gppn: number, shadow: ProactiveShadow, index: number): void {
     let p = this.ptPages.get(gppn);
     if (!p) {
-      p = { parents: [], writes: 0 };
+      p = { parents: new Map(), writes: 0 };
       this.ptPages.set(gppn, p);
       this.core.counters.add("shadow.pt_tracked");
       this.writeProtect(gppn);
     }
     p.writes = 0;
-    if (!p.parents.some((x) => x.shadow === shadow && x.index === index)) p.parents.push({ shadow, index });
+    const key = parentKey(shadow, index);
+    if (!p.parents.has(key)) {
+      p.parents.set(key, { shadow, index });
+      shadow.deps.push(gppn, key);
+    }
   }
 
   private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
     let list = this.writable.get(gppn);
     if (!list) {
-      list = [];
+      list = { maps: [], pruneAt: 8 };
       this.writable.set(gppn, list);
     }
-    list.push({ table, va });
-    if (list.length > 8)
-      this.writable.set(
-        gppn,
-        list.filter((m) => this.mapsWritable(m.table, m.va, gppn)),
-      );
+    list.maps.push({ table, va });
+    if (list.maps.length > list.pruneAt) {
+      // Amortized: prune only when the list has doubled since the last pruning.
+      list.maps = list.maps.filter((m) => this.mapsWritable(m.table, m.va, gppn));
+      list.pruneAt = Math.max(8, 2 * list.maps.length);
+    }
   }
 
   private mapsWritable(table: ShadowTable, va: number, gppn: number): boolean {
@@ -165,7 +208,7 @@ export class ShadowProactive implements PagingStrategy {
     const list = this.writable.get(gppn);
     if (!list) return;
     this.writable.delete(gppn);
-    for (const { table, va } of list) {
+    for (const { table, va } of list.maps) {
       if (!this.mapsWritable(table, va, gppn)) continue;
       const pte = table.get(va);
       table.set(va, pte >>> 10, pte & 0x3ff & ~W);
@@ -201,7 +244,7 @@ export class ShadowProactive implements PagingStrategy {
     c.add("exit.wp_fault");
     c.add("shadow.pte_write");
     const j = (pteAddr & 0xfff) >>> 2;
-    for (const { shadow, index } of p.parents) {
+    for (const { shadow, index } of [...p.parents.values()]) {
       if (index === -1) {
         c.add("shadow.entries_flushed", shadow.table.dropRegion(j));
         this.releaseChild(old, shadow, j);
@@ -221,8 +264,8 @@ export class ShadowProactive implements PagingStrategy {
     const child = oldPte >>> 10;
     const p = this.ptPages.get(child);
     if (!p) return;
-    p.parents = p.parents.filter((x) => !(x.shadow === shadow && x.index === index));
-    if (p.parents.length === 0) {
+    p.parents.delete(parentKey(shadow, index));
+    if (p.parents.size === 0) {
       this.ptPages.delete(child);
       this.core.counters.add("shadow.unshadowed");
     }
@@ -234,7 +277,7 @@ export class ShadowProactive implements PagingStrategy {
     if (!p) return;
     this.ptPages.delete(gppn);
     this.core.counters.add("shadow.unshadowed");
-    for (const { shadow, index } of p.parents) {
+    for (const { shadow, index } of [...p.parents.values()]) {
       if (index === -1) {
         this.cache.delete(shadow); // it was this shadow's root
       } else {
@@ -247,14 +290,21 @@ export class ShadowProactive implements PagingStrategy {
 
   /** A shadow leaves the cache: it no longer depends on any page table. */
   private forget(e: ProactiveShadow): void {
-    for (const [gppn, p] of this.ptPages) {
-      p.parents = p.parents.filter((x) => x.shadow !== e);
-      if (p.parents.length === 0) this.ptPages.delete(gppn);
+    if (e === this.active) this.activeRoot = -2;
+    for (let i = 0; i < e.deps.length; i += 2) {
+      const p = this.ptPages.get(e.deps[i]);
+      if (p?.parents.get(e.deps[i + 1])?.shadow !== e) continue;
+      p.parents.delete(e.deps[i + 1]);
+      if (p.parents.size === 0) this.ptPages.delete(e.deps[i]);
     }
     if (this.active === e) {
       this.active = undefined;
       this.core.flushMachine();
     }
+  }
+
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
   }
 
   checkpoint(): ObjectState {
@@ -263,6 +313,7 @@ export class ShadowProactive implements PagingStrategy {
 
   restore(state: ObjectState): void {
     restoreState(state);
+    this.activeRoot = -2;
   }
 
   dispose(): void {

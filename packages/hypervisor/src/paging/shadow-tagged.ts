@@ -13,7 +13,14 @@ import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core
 import type { AsidHolder } from "../asid-allocator.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
-import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
+import {
+  type Fault,
+  type FaultOutcome,
+  type PagingStrategy,
+  SHADOW_MODES,
+  shadowFault,
+  strategyCheckpoint,
+} from "./strategy.ts";
 
 interface TaggedShadow extends CachedShadow, AsidHolder {
   /** The guest ASID this shadow stands for; -1 when the guest runs without translation. */
@@ -22,21 +29,58 @@ interface TaggedShadow extends CachedShadow, AsidHolder {
 
 export class ShadowTagged implements PagingStrategy {
   readonly name = "shadow-tagged";
+  readonly modes = SHADOW_MODES;
   private readonly cache: ShadowCache<TaggedShadow>;
+  /** The cached shadows of each guest ASID, so that an sfence naming an ASID visits only those. */
+  private readonly byAsid = new Map<number, Set<TaggedShadow>>();
+  /**
+   * The shadow the guest runs on, with the guest ASID and view it was chosen for: exits between
+   * switches find it without building a key or reordering the cache (it is already the most
+   * recently used: only a switch makes another shadow current).
+   */
+  private active: TaggedShadow | undefined;
+  private activeAsid = -2;
+  private activeView = -1;
 
   constructor(private readonly core: ShadowCore) {
-    this.cache = new ShadowCache<TaggedShadow>(core, () => {});
+    this.cache = new ShadowCache<TaggedShadow>(core, (e) => this.forget(e));
   }
 
   private current(): TaggedShadow {
     const v = this.core.vcpu;
     const guestAsid = v.satp < 0 ? (v.satp >>> 22) & 0x1ff : -1;
-    const key = `${guestAsid}:${v.viewKey()}`;
+    const view = v.viewKey();
+    const a = this.active;
+    if (a !== undefined && guestAsid === this.activeAsid && view === this.activeView) return a;
+    const e = this.select(guestAsid, view);
+    this.active = e;
+    this.activeAsid = guestAsid;
+    this.activeView = view;
+    return e;
+  }
+
+  /** The cached shadow for (guest ASID, view), made the most recently used, or a new one. */
+  private select(guestAsid: number, view: number): TaggedShadow {
+    const key = `${guestAsid}:${view}`;
     const hit = this.cache.use(key);
     if (hit) return hit;
     const e = this.cache.add({ key, table: this.core.newTable(), guestAsid, masid: 0, masidGeneration: 0 });
+    let set = this.byAsid.get(guestAsid);
+    if (set === undefined) {
+      set = new Set();
+      this.byAsid.set(guestAsid, set);
+    }
+    set.add(e);
     this.cache.reclaim(e);
     return e;
+  }
+
+  /** A shadow leaves the cache: drop it from the ASID index (and as the active one). */
+  private forget(e: TaggedShadow): void {
+    const set = this.byAsid.get(e.guestAsid);
+    set?.delete(e);
+    if (set?.size === 0) this.byAsid.delete(e.guestAsid);
+    if (this.active === e) this.active = undefined;
   }
 
   root(): number {
@@ -60,9 +104,10 @@ export class ShadowTagged implements PagingStrategy {
           : "shadow.flush_asid"
         : "shadow.flush_page",
     );
-    for (const e of this.cache.values()) {
+    const named = asid === undefined ? this.cache.values() : this.byAsid.get(asid)?.values();
+    if (named === undefined) return;
+    for (const e of named) {
       // Over-flushing is allowed: shadows do not remember which entries came from global PTEs.
-      if (asid !== undefined && e.guestAsid !== asid) continue;
       const live = this.core.asids.live(e);
       if (vaddr !== undefined) {
         const region = e.table.fromMega(vaddr); // split from a guest megapage: the fence names all of it
@@ -87,12 +132,17 @@ export class ShadowTagged implements PagingStrategy {
     return outcome;
   }
 
+  onFault(fault: Fault): FaultOutcome {
+    return shadowFault(this, fault);
+  }
+
   checkpoint(): ObjectState {
     return strategyCheckpoint(this, this.core);
   }
 
   restore(state: ObjectState): void {
     restoreState(state);
+    this.active = undefined;
   }
 
   dispose(): void {

@@ -22,8 +22,67 @@ export const FAULT = {
 } as const;
 export type FaultOutcome = (typeof FAULT)[keyof typeof FAULT];
 
-export interface PagingStrategy {
+/** How the guest kernel runs: `trap` in U-mode with every privileged act emulated; `hw` in VS-mode (H extension). */
+export type ExecutionMode = "trap" | "hw";
+export const EXECUTION_MODES: readonly ExecutionMode[] = ["trap", "hw"];
+
+/** A fault that reached the hypervisor, by translation stage. */
+export interface Fault {
+  /**
+   * `shadow`: a page fault on the shadow the hypervisor built (the guest-virtual address is known);
+   * `guest-physical`: a G-stage (guest-page) fault of two-stage translation (both addresses known).
+   */
+  readonly stage: "shadow" | "guest-physical";
+  readonly access: Access;
+  /** Guest-virtual address of the access. */
+  readonly gva: number;
+  /** Guest-physical address (guest-physical faults only; -1 otherwise). */
+  readonly gpa: number;
+}
+
+/**
+ * The base of every memory virtualizer: its name, the execution modes it can
+ * run in, and its fault hook. Shadow strategies (PagingStrategy) and the
+ * nested strategy (NestedStrategy) build on it.
+ */
+export interface MemoryVirtualizer {
   readonly name: string;
+  /** The execution modes it supports (nested needs the hardware G-stage, so hw only). */
+  readonly modes: readonly ExecutionMode[];
+  /** A fault reached the hypervisor. */
+  onFault(fault: Fault): FaultOutcome;
+  dispose(): void;
+  /**
+   * Everything the virtualizer keeps on the TypeScript side (its shadows' and
+   * G-stage entries live in machine RAM, which the machine's checkpoint restores),
+   * for the hypervisor's checkpoints. `strategyCheckpoint` captures the
+   * objects reachable from the strategy; a strategy with state it cannot
+   * see (closures over mutable variables, WeakMaps) saves that too.
+   */
+  checkpoint(): unknown;
+  /** Return to the state `checkpoint()` returned, in place. */
+  restore(state: unknown): void;
+}
+
+/** Shadow strategies run in both modes: in hw mode the shadow root goes in vsatp with hgatp Bare. */
+export const SHADOW_MODES: readonly ExecutionMode[] = EXECUTION_MODES;
+
+/**
+ * Nested paging: the guest owns vsatp and its tables; the hypervisor keeps a
+ * G-stage table (guest-physical -> machine) filled on guest-page faults.
+ */
+export interface NestedStrategy extends MemoryVirtualizer {
+  readonly kind: "nested";
+  /** hgatp value to run the guest with (Sv32x4 root and VMID). */
+  hgatp(): number;
+}
+
+export function isNested(v: MemoryVirtualizer): v is NestedStrategy {
+  return (v as Partial<NestedStrategy>).kind === "nested";
+}
+
+/** A shadow paging strategy: the hypervisor's own table stands in for the guest's. */
+export interface PagingStrategy extends MemoryVirtualizer {
   /** Machine page-table root (PPN) to run the guest with in its current satp and view. */
   root(): number;
   /** Machine ASID that root runs under. */
@@ -38,16 +97,6 @@ export interface PagingStrategy {
   onPageFault(va: number, access: Access): FaultOutcome;
   /** Counters of this strategy's own (merged into the hypervisor's). */
   dispose(): void;
-  /**
-   * Everything the strategy keeps on the TypeScript side (its shadows'
-   * entries live in machine RAM, which the machine's checkpoint restores),
-   * for the hypervisor's checkpoints. `strategyCheckpoint` captures the
-   * objects reachable from the strategy; a strategy with state it cannot
-   * see (closures over mutable variables, WeakMaps) saves that too.
-   */
-  checkpoint(): unknown;
-  /** Return to the state `checkpoint()` returned, in place. */
-  restore(state: unknown): void;
 }
 
 /**
@@ -56,10 +105,15 @@ export interface PagingStrategy {
  * machine pages, counters, ASIDs: the monitor checkpoints those).
  * Give it back with `restoreState`.
  */
-export function strategyCheckpoint(strategy: PagingStrategy, core: ShadowCore): ObjectState {
+export function strategyCheckpoint(strategy: MemoryVirtualizer, core: ShadowCore): ObjectState {
   const shared = new Set<object>([core]);
   for (const v of Object.values(core)) if (typeof v === "object" && v !== null) shared.add(v);
   return captureState([strategy], shared);
 }
 
-export type StrategyFactory = (core: ShadowCore) => PagingStrategy;
+export type StrategyFactory = (core: ShadowCore) => PagingStrategy | NestedStrategy;
+
+/** The fault hook of a shadow strategy: every fault is a shadow page fault at a guest-virtual address. */
+export function shadowFault(s: PagingStrategy, fault: Fault): FaultOutcome {
+  return s.onPageFault(fault.gva, fault.access);
+}
