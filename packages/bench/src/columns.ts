@@ -197,6 +197,15 @@ export const COUNTER_DOCS: readonly { prefix: string; doc: ColumnDoc }[] = [
     },
   },
   {
+    prefix: "memory.",
+    doc: {
+      meaning:
+        "data accesses: misaligned = misaligned loads and stores the hart performed (machine option misaligned: perform)",
+      unit: "accesses",
+      source: "emu-core hart (load/store slow path)",
+    },
+  },
+  {
     prefix: "hext.",
     doc: {
       meaning:
