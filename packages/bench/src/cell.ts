@@ -2,19 +2,30 @@
  * Running cells. Cells are run a baseline group at a time (one workload, one
  * parameter set, one machine): the guest image is built once, runs natively
  * once (the baseline every strategy of the group is compared with), then
- * under each strategy. Each cell records its deterministic counters from one
- * counted run, then host wall-clock statistics from tinybench over fresh
- * machines (only `run()` is timed, not building the machine).
+ * under each strategy. Each cell records the deterministic counters of its
+ * measured region of interest (and of the whole run, under `run.`) from one
+ * counted run, then host wall-clock statistics from tinybench, each sample
+ * running the region alone from a checkpoint at its start (sample.ts).
  */
 import { createHash } from "node:crypto";
-import { type Image, Machine, type MachineConfig, type StatsSnapshot } from "@shadowlab/emu-core";
-import { Hypervisor, machineRamFor } from "@shadowlab/hypervisor";
+import type { Image } from "@shadowlab/emu-core";
 import { getWorkload, type Params } from "@shadowlab/workloads";
 import { Bench } from "tinybench";
-import { classify, flattenStats, getProfile, modelCycles, zeroEvents } from "./cost.ts";
+import {
+  classify,
+  EVENT_CLASSES,
+  type EventCounts,
+  flattenStats,
+  getProfile,
+  modelCycles,
+  zeroEvents,
+} from "./cost.ts";
 import { lineDiff } from "./diff.ts";
-import type { ResultRow } from "./results.ts";
-import { type Cell, type MachineSpec, machineKey, NATIVE, paramsKey, type Suite } from "./suite.ts";
+import { NOISY_RME_PCT, type ResultRow, type RunFigures } from "./results.ts";
+import { type Counted, countedRun, regionSampler, type Stop } from "./sample.ts";
+import { type Cell, machineKey, NATIVE, paramsKey, type Suite } from "./suite.ts";
+
+export { HV_HEADROOM, machineConfig } from "./sample.ts";
 
 /** What a worker needs to run one group. */
 export interface GroupJob {
@@ -23,152 +34,118 @@ export interface GroupJob {
   cells: Cell[];
 }
 
-export function machineConfig(m: MachineSpec): Partial<MachineConfig> {
-  const tlb = {
-    entries: m.tlbEntries,
-    ways: m.tlbWays,
-    replacement: m.tlbReplacement,
-    asidTags: m.asidTags,
-    seed: m.tlbSeed,
-  };
-  return {
-    ramSize: m.ramMib * 2 ** 20,
-    tlb: m.splitTlb ? { itlb: tlb, dtlb: { ...tlb } } : tlb,
-    instructionsPerTick: m.instructionsPerTick,
-  };
-}
-
-interface Outcome {
-  /** exit | budget | wfi | stop | failed (hypervisor's guest states are mapped onto these). */
-  reason: string;
-  exitCode: number;
-  output: string;
-  instructions: number;
-  stats: StatsSnapshot;
-  error: string;
-}
-
-/** One run, on a machine made by `prepare` (not timed) and run by the returned function (timed). */
-type Prepared = () => Outcome;
-
-/**
- * Writes every page of a fresh machine's RAM once (without changing it), so
- * that the host's first-touch page faults on tens of MiB happen while the
- * machine is built, not inside the timed run: the wall clock then measures
- * the emulator, not the host kernel handing out zeroed memory.
- */
-/** Machine RAM beyond the guest's own under the hypervisor. */
-export const HV_HEADROOM = 32 * 2 ** 20;
-
-function pretouch(ram: Uint8Array): void {
-  for (let p = 0; p < ram.length; p += 4096) ram[p] |= 0;
-}
-
-function prepare(image: Image, m: MachineSpec, strategy: string, budget: number, touch = false): Prepared {
-  const config = machineConfig(m);
-  if (strategy === NATIVE) {
-    const machine = new Machine(config);
-    if (touch) pretouch(machine.hart.ram);
-    machine.load(image);
-    return () => {
-      const r = machine.run({ maxInstructions: budget });
-      return {
-        reason: r.reason,
-        exitCode: r.exitCode,
-        output: machine.output,
-        instructions: r.instructions,
-        stats: r.stats,
-        error: "",
-      };
-    };
-  }
-  const guestRam = m.ramMib * 2 ** 20;
-  // Room for the guest's RAM (backed page by page) plus 32 MiB for shadow tables and the monitor's own
-  // pages: every machine is built afresh per timed sample, so it is kept no larger than needed.
-  const hv = new Hypervisor({
-    // At least what the hypervisor promises the guest (its RAM and shadow limit) when it is added.
-    machine: { ...config, ramSize: Math.max(guestRam + HV_HEADROOM, machineRamFor(guestRam)) },
-    guestRamSize: guestRam,
-  });
-  if (touch) pretouch(hv.machine.hart.ram);
-  hv.addGuest(image, strategy);
-  return () => {
-    const r = hv.run({ maxInstructions: budget });
-    const g = r.guests[0];
-    const reason =
-      g.state === "exited" ? "exit" : g.state === "wfi" ? "wfi" : g.state === "failed" ? "failed" : "budget";
-    return {
-      reason,
-      exitCode: g.exitCode,
-      output: g.output,
-      instructions: r.instructions,
-      stats: r.stats,
-      error: g.error,
-    };
-  };
-}
-
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
 interface WallStats {
   mean: number;
   p50: number;
+  min: number;
   p99: number;
   rme: number;
   samples: number;
+  raw: number[];
 }
 
-async function measure(
-  image: Image,
-  m: MachineSpec,
-  strategy: string,
-  job: GroupJob,
-  instructions: number,
-): Promise<WallStats> {
+/**
+ * Wall-clock of the measured region: tinybench times `repetitions` samples
+ * (after `warmup` untimed ones), each restoring the region's start outside
+ * the timed window and running the region alone.
+ */
+async function measure(image: Image, cell: Cell, job: GroupJob, counted: Counted): Promise<WallStats> {
   const { repetitions, warmup, maxInstructions } = job.suite;
+  const expected = counted.roi?.stats.instructions.total ?? 0;
+  const sampler = regionSampler(image, cell.machine, cell.strategy, maxInstructions, counted.beginOrdinal);
   let wrong = "";
-  let next: Prepared | undefined;
+  const durations: number[] = [];
   const bench = new Bench({
     iterations: repetitions,
     time: 0,
-    // The counted run was the first warm-up.
-    warmup: warmup > 1,
-    warmupIterations: Math.max(0, warmup - 1),
+    warmup: warmup > 0,
+    warmupIterations: warmup,
     warmupTime: 0,
     throws: true,
   });
   bench.add(
-    "run",
+    "region",
     () => {
-      const run = next ?? prepare(image, m, strategy, maxInstructions, true);
-      next = undefined;
       const t0 = performance.now();
-      const r = run();
+      const n = sampler.sample();
       const t = performance.now() - t0;
-      if (r.instructions !== instructions)
-        wrong = `a timed run retired ${r.instructions} instructions, the counted run ${instructions}`;
+      durations.push(t);
+      if (n !== expected) wrong = `a timed region retired ${n} instructions, the counted run's ${expected}`;
       return { overriddenDuration: t };
     },
-    {
-      // Build the next machine before the sample, outside the timed window.
-      beforeEach() {
-        next = undefined;
-        next = prepare(image, m, strategy, maxInstructions, true);
-      },
-    },
+    { beforeEach: () => sampler.prepare() },
   );
   await bench.run();
   if (wrong) throw new Error(`nondeterministic: ${wrong}`);
-  const task = bench.tasks[0];
-  const res = task.result;
+  const res = bench.tasks[0].result;
   if (res.state !== "completed") throw new Error(`wall-clock measurement ${res.state}`);
   const l = res.latency;
-  return { mean: l.mean, p50: l.p50, p99: l.p99, rme: l.rme, samples: l.samplesCount };
+  return {
+    mean: l.mean,
+    p50: l.p50,
+    min: l.min,
+    p99: l.p99,
+    rme: l.rme,
+    samples: l.samplesCount,
+    // The timed samples are the last ones taken (warm-up comes first).
+    raw: durations.slice(-l.samplesCount),
+  };
+}
+
+/**
+ * A small region natively and under every strategy a group asks for, untimed,
+ * once per worker and strategy before anything is timed: the interpreter's and
+ * the monitor's hot functions are compiled by then.
+ */
+const warmed = new Set<string>();
+function warmJit(cells: readonly Cell[]): void {
+  const w = getWorkload("syscall");
+  const image = w.build(w.schema.parse({ iterations: 2_000 }) as Params);
+  for (const strategy of new Set([NATIVE, ...cells.map((c) => c.strategy)])) {
+    if (warmed.has(strategy)) continue;
+    warmed.add(strategy);
+    try {
+      const counted = countedRun(image, cells[0].machine, strategy, 10_000_000);
+      const sampler = regionSampler(image, cells[0].machine, strategy, 10_000_000, counted.beginOrdinal);
+      for (let i = 0; i < 3; i++) {
+        sampler.prepare();
+        sampler.sample();
+      }
+    } catch {
+      // A strategy that cannot run fails its own cells, with its own error.
+    }
+  }
+}
+
+/** The whole-run figures before anything is counted. */
+function emptyRun(): RunFigures {
+  const run: RunFigures = {
+    instructions: null,
+    cycles_total: null,
+    native_cycles_total: null,
+    slowdown: null,
+  };
+  for (const c of EVENT_CLASSES) {
+    run[`events.${c}`] = 0;
+    run[`native_events.${c}`] = 0;
+  }
+  return run;
+}
+
+function runEvents(run: RunFigures, prefix: "events" | "native_events"): EventCounts {
+  const e = zeroEvents();
+  for (const c of EVENT_CLASSES) e[c] = run[`${prefix}.${c}`] ?? 0;
+  return e;
+}
+
+function setRunEvents(run: RunFigures, prefix: "events" | "native_events", e: EventCounts): void {
+  for (const c of EVENT_CLASSES) run[`${prefix}.${c}`] = e[c];
 }
 
 /** The row of a cell before anything is measured: failed, with every measurement empty. */
 export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): ResultRow {
-  const events = zeroEvents();
   return {
     suite: suite.name,
     index: cell.index,
@@ -184,47 +161,67 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     output_equal: null,
     output_bytes: null,
     output_sha256: "",
-    instructions: null,
+    roi_instructions: null,
+    ops: null,
     profile: suite.profile,
     cycles_total: null,
     native_cycles_total: null,
     slowdown: null,
+    cycles_per_op: null,
     wall_mean_ms: null,
     wall_p50_ms: null,
+    wall_min_ms: null,
     wall_p99_ms: null,
     wall_rme_pct: null,
+    wall_noisy: null,
     wall_samples: null,
     host_mips: null,
     unclassified: "",
+    commit: "",
+    date: "",
     param: { ...cell.params },
     config: { ...cell.machine },
-    events,
+    events: zeroEvents(),
     native_events: zeroEvents(),
     cycles: zeroEvents(),
     counters: {},
+    run: emptyRun(),
+    wall_raw_ms: [],
     error: "",
     output_diff: "",
   };
 }
 
-/** Prices a row's events (and its baseline's) with a profile: the modeled columns. */
+/** Prices a row's events (and its baseline's), for the region and for the whole run, with a profile: the modeled columns. */
 export function priceRow(row: ResultRow, profileName: string): ResultRow {
   const profile = getProfile(profileName);
   const own = modelCycles(row.events, profile);
   const native = modelCycles(row.native_events, profile);
-  const counted = row.instructions !== null;
+  const counted = row.roi_instructions !== null;
   const nativeCounted = row.native_events.instruction > 0;
+  const cycles_total = counted ? own.total : null;
+  const run = { ...(row.run ?? emptyRun()) };
+  const runOwn = modelCycles(runEvents(run, "events"), profile);
+  const runNative = modelCycles(runEvents(run, "native_events"), profile);
+  const runCounted = run.instructions !== null && run.instructions !== undefined;
+  const runNativeCounted = (run["native_events.instruction"] ?? 0) > 0;
+  run.cycles_total = runCounted ? runOwn.total : null;
+  run.native_cycles_total = runNativeCounted ? runNative.total : null;
+  run.slowdown =
+    runCounted && runNativeCounted && runNative.total > 0 ? runOwn.total / runNative.total : null;
   return {
     ...row,
     profile: profile.name,
     cycles: own.byClass,
-    cycles_total: counted ? own.total : null,
+    cycles_total,
     native_cycles_total: nativeCounted ? native.total : null,
     slowdown: counted && nativeCounted && native.total > 0 ? own.total / native.total : null,
+    cycles_per_op: cycles_total !== null && row.ops !== null && row.ops > 0 ? cycles_total / row.ops : null,
+    run,
   };
 }
 
-function describeStop(o: Outcome, budget: number): string {
+function describeStop(o: Stop, budget: number): string {
   if (o.reason === "budget") return `instruction budget of ${budget} spent (the guest did not finish)`;
   if (o.reason === "wfi") return "the guest waits for an interrupt that can never arrive";
   if (o.reason === "failed") return `the hypervisor failed the guest: ${o.error}`;
@@ -232,33 +229,111 @@ function describeStop(o: Outcome, budget: number): string {
   return `stopped: ${o.reason}`;
 }
 
+function describeNoRegion(c: Counted): string {
+  return `the guest never reached the end of a region of interest (${c.marks.begin} begin and ${c.marks.end} end marks retired)`;
+}
+
+/** The native baseline of a group, and what is wrong with it ("" when nothing). */
+interface Baseline {
+  counted: Counted;
+  problem: string;
+  diff: string;
+  failure: string;
+}
+
+function nativeBaseline(image: Image, job: GroupJob): Baseline {
+  const first = job.cells[0];
+  const budget = job.suite.maxInstructions;
+  const counted = countedRun(image, first.machine, NATIVE, budget);
+  const native = counted.run;
+  if (native.reason !== "exit" || native.exitCode !== 0)
+    return {
+      counted,
+      problem: describeStop(native, budget),
+      diff: "",
+      failure: native.reason === "budget" ? "budget" : "guest-failed",
+    };
+  // The native run must say what the workload's reference model predicts.
+  const expected = getWorkload(first.workload).expected(first.params as Params).consoleLines;
+  const lines = native.output.replace(/\n$/, "").split("\n");
+  const tail = lines.slice(Math.max(0, lines.length - expected.length));
+  if (tail.join("\n") !== expected.join("\n"))
+    return {
+      counted,
+      problem: "the native output differs from the workload's reference model",
+      diff: lineDiff(expected.join("\n"), tail.join("\n"), "reference", "native"),
+      failure: "reference-mismatch",
+    };
+  if (!counted.roi) return { counted, problem: describeNoRegion(counted), diff: "", failure: "no-roi" };
+  return { counted, problem: "", diff: "", failure: "" };
+}
+
+/** Fills a row's region and whole-run counters from a counted run. */
+function recordCounts(row: ResultRow, c: Counted, base: Counted): void {
+  const o = c.run;
+  const runCounters = flattenStats(o.stats);
+  const roiCounters = c.roi ? flattenStats(c.roi.stats) : {};
+  const { events, unclassified } = classify(roiCounters);
+  const run = emptyRun();
+  run.instructions = o.instructions;
+  setRunEvents(run, "events", classify(runCounters).events);
+  setRunEvents(run, "native_events", classify(flattenStats(base.run.stats)).events);
+  Object.assign(row, {
+    exit_reason: o.reason,
+    exit_code: o.exitCode,
+    output_bytes: Buffer.byteLength(o.output),
+    output_sha256: sha(o.output),
+    output_equal: o.output === base.run.output,
+    roi_instructions: c.roi ? c.roi.stats.instructions.total : null,
+    ops: c.roi?.ops ?? null,
+    counters: roiCounters,
+    events,
+    native_events: base.roi ? classify(flattenStats(base.roi.stats)).events : zeroEvents(),
+    unclassified: unclassified.join(" "),
+    run,
+  });
+}
+
+/** Sets why a cell that ran fails (failure and error); leaves failure "" when it is fine to measure. */
+function judge(row: ResultRow, cell: Cell, c: Counted, base: Baseline, budget: number): void {
+  const o = c.run;
+  const native = base.counted.run;
+  if (cell.strategy === NATIVE && base.problem) {
+    row.failure = base.failure;
+    row.error = base.problem;
+    row.output_diff = base.diff;
+  } else if (o.reason !== "exit" || o.exitCode !== native.exitCode) {
+    row.failure = o.reason === "budget" ? "budget" : "guest-failed";
+    row.error = describeStop(o, budget);
+    if (!row.output_equal) row.output_diff = lineDiff(native.output, o.output, NATIVE, cell.strategy);
+  } else if (!row.output_equal) {
+    row.failure = "output-mismatch";
+    row.error = "the guest's output under this strategy differs from its native output";
+    row.output_diff = lineDiff(native.output, o.output, NATIVE, cell.strategy);
+  } else if (!c.roi) {
+    row.failure = "no-roi";
+    row.error = describeNoRegion(c);
+  } else if (base.problem) {
+    row.failure = "native-failed";
+    row.error = `the native baseline failed: ${base.problem}`;
+  }
+}
+
 /**
  * Runs one group and hands each finished row to `emit` as soon as it is
- * done. Never throws for a cell's sake: a cell that crashes, loops or differs
- * from native becomes a failed row.
+ * done. Never throws for a cell's sake: a cell that crashes, loops, differs
+ * from native or never completes its region becomes a failed row.
  */
 export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): Promise<void> {
   const first = job.cells[0];
   const budget = job.suite.maxInstructions;
-  const w = getWorkload(first.workload);
   let image: Image;
-  let native: Outcome | undefined;
-  let nativeProblem = "";
-  let nativeDiff = "";
+  let base: Baseline;
   try {
+    warmJit(job.cells);
+    const w = getWorkload(first.workload);
     image = w.build(first.params as Params);
-    native = prepare(image, first.machine, NATIVE, budget)();
-    if (native.reason !== "exit" || native.exitCode !== 0) nativeProblem = describeStop(native, budget);
-    else {
-      // The native run must say what the workload's reference model predicts.
-      const expected = w.expected(first.params as Params).consoleLines;
-      const lines = native.output.replace(/\n$/, "").split("\n");
-      const tail = lines.slice(Math.max(0, lines.length - expected.length));
-      if (tail.join("\n") !== expected.join("\n")) {
-        nativeProblem = "the native output differs from the workload's reference model";
-        nativeDiff = lineDiff(expected.join("\n"), tail.join("\n"), "reference", "native");
-      }
-    }
+    base = nativeBaseline(image, job);
   } catch (e) {
     const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
     for (const cell of job.cells)
@@ -270,52 +345,28 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
       );
     return;
   }
-  const nativeCounters = flattenStats(native.stats);
-  const nativeEvents = classify(nativeCounters).events;
 
   for (const cell of job.cells) {
     const row = emptyRow(cell, job.suite);
-    row.native_events = nativeEvents;
     try {
-      const o = cell.strategy === NATIVE ? native : prepare(image, cell.machine, cell.strategy, budget)();
-      const counters = flattenStats(o.stats);
-      const { events, unclassified } = classify(counters);
-      Object.assign(row, {
-        exit_reason: o.reason,
-        exit_code: o.exitCode,
-        output_bytes: Buffer.byteLength(o.output),
-        output_sha256: sha(o.output),
-        output_equal: o.output === native.output,
-        instructions: o.instructions,
-        counters,
-        events,
-        unclassified: unclassified.join(" "),
-      });
-      if (cell.strategy === NATIVE && nativeProblem) {
-        row.failure = nativeDiff ? "reference-mismatch" : o.reason === "budget" ? "budget" : "guest-failed";
-        row.error = nativeProblem;
-        row.output_diff = nativeDiff;
-      } else if (o.reason !== "exit" || o.exitCode !== native.exitCode) {
-        row.failure = o.reason === "budget" ? "budget" : "guest-failed";
-        row.error = describeStop(o, budget);
-        if (!row.output_equal) row.output_diff = lineDiff(native.output, o.output, NATIVE, cell.strategy);
-      } else if (!row.output_equal) {
-        row.failure = "output-mismatch";
-        row.error = "the guest's output under this strategy differs from its native output";
-        row.output_diff = lineDiff(native.output, o.output, NATIVE, cell.strategy);
-      } else if (nativeProblem) {
-        row.failure = "native-failed";
-        row.error = `the native baseline failed: ${nativeProblem}`;
-      } else {
-        const wall = await measure(image, cell.machine, cell.strategy, job, o.instructions);
+      const c =
+        cell.strategy === NATIVE ? base.counted : countedRun(image, cell.machine, cell.strategy, budget);
+      recordCounts(row, c, base.counted);
+      judge(row, cell, c, base, budget);
+      if (row.failure === "") {
+        const wall = await measure(image, cell, job, c);
+        const roiInstructions = row.roi_instructions ?? 0;
         Object.assign(row, {
           status: "ok",
           wall_mean_ms: wall.mean,
           wall_p50_ms: wall.p50,
+          wall_min_ms: wall.min,
           wall_p99_ms: wall.p99,
           wall_rme_pct: wall.rme,
+          wall_noisy: wall.rme > NOISY_RME_PCT,
           wall_samples: wall.samples,
-          host_mips: wall.mean > 0 ? o.instructions / (wall.mean * 1000) : null,
+          wall_raw_ms: wall.raw,
+          host_mips: wall.mean > 0 ? roiInstructions / (wall.mean * 1000) : null,
         });
       }
     } catch (e) {

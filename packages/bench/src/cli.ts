@@ -15,6 +15,7 @@ import { hvCommands } from "@shadowlab/hypervisor";
 import { WorkloadParamError, workloadCommands } from "@shadowlab/workloads";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { CLASS_DESCRIPTIONS, EVENT_CLASSES, PROFILES, profileNames } from "./cost.ts";
+import { VERSION, withExamples } from "./help.ts";
 import type { ProgressMode } from "./progress.ts";
 import { ResultsReadError } from "./results.ts";
 import {
@@ -151,7 +152,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     )
     .option("--shard <k/n>", "run the k-th of n deterministic slices (for Slurm arrays and CI matrices)")
     .option(
-      "-o, --out <dir>",
+      "--out <dir>",
       "results directory (default results/<suite>, results/<suite>/shard-k-of-n with --shard)",
     )
     .option("--resume", "keep the cells already in the results directory and run the rest")
@@ -205,7 +206,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     )
     .argument("<dir>", "a results directory")
     .requiredOption("--profile <name>", `cost profile: ${profileNames().join(", ")}`)
-    .option("-o, --out <dir>", "write there instead of rewriting <dir>")
+    .option("--out <dir>", "write there instead of rewriting <dir>")
     .action((dir: string, flags: { profile: string; out?: string }) => {
       if (!PROFILES.has(flags.profile))
         throw new BenchUsageError(
@@ -220,7 +221,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     .command("merge")
     .description("join the results of several directories (shards of one suite) into one")
     .argument("<dirs...>", "results directories")
-    .requiredOption("-o, --out <dir>", "the merged results directory")
+    .requiredOption("--out <dir>", "the merged results directory")
     .option("--profile <name>", "price the merged rows with this profile (default: the first directory's)")
     .action((dirs: string[], flags: { out: string; profile?: string }) => {
       const r = mergeResults(dirs, flags.out, flags.profile);
@@ -249,8 +250,46 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
       }
       done(0);
     });
+  for (const c of parent.commands) {
+    const examples = BENCH_EXAMPLES[c.name()];
+    if (examples) withExamples(c, examples);
+  }
   return parent;
 }
+
+const BENCH_EXAMPLES: Record<string, [string, string][]> = {
+  list: [
+    ["shadowlab bench list", "the built-in suites and their cell counts"],
+    ["shadowlab bench list --json", "the same as JSON"],
+  ],
+  cells: [
+    ["shadowlab bench cells quick", "every cell id of the quick suite"],
+    ["shadowlab bench cells full --filter workload=ctxswitch --shard 1/4", "one shard of a slice"],
+  ],
+  run: [
+    ["shadowlab bench run quick", "the default suite into results/quick"],
+    ["shadowlab bench run full --filter 'strategy=shadow-*' --jobs 4", "a slice on four workers"],
+    [
+      "shadowlab bench run my-suite.json --out results/mine --resume",
+      "finish an interrupted run of your own suite",
+    ],
+  ],
+  recost: [
+    [
+      "shadowlab bench recost results/quick --profile vtx-2006 --out results/quick-2006",
+      "reprice into a new directory",
+    ],
+    ["shadowlab bench recost results/nano --profile recent-core", "reprice in place"],
+  ],
+  merge: [
+    ["shadowlab bench merge results/full/shard-*-of-8 --out results/full", "join eight shards"],
+    ["shadowlab bench merge a b --out ab --profile vtx-2006", "join and reprice"],
+  ],
+  profiles: [
+    ["shadowlab bench profiles", "cycles per event class of every profile"],
+    ["shadowlab bench profiles --json", "the same as JSON"],
+  ],
+};
 
 type ReportModule = typeof import("@shadowlab/report");
 
@@ -265,8 +304,14 @@ const REPORT_DESCRIPTION = "charts (Vega-Lite, SVG, PNG) and an offline HTML rep
 export function buildProgram(io: CliIo, done: (code: number) => void, report?: ReportModule): Command {
   const program = new Command("shadowlab")
     .description("a laboratory for memory virtualization: machine, workloads, hypervisor, experiment suites")
+    .version(VERSION, "--version", "print the version")
     .exitOverride()
     .configureOutput({ writeErr: (s) => io.err(s), writeOut: (s) => io.write(s) });
+  withExamples(program, [
+    ["shadowlab bench run quick", "the default suite into results/quick"],
+    ["shadowlab report results/quick", "its charts and report.html"],
+    ["shadowlab run guest.elf --strategy shadow-ondemand", "a guest under the hypervisor"],
+  ]);
   const bio = byteIo(io);
   const emu = program.command("emu").description("the RV32 machine: run or disassemble an ELF");
   emuCommands(emu, bio, done);
@@ -275,7 +320,14 @@ export function buildProgram(io: CliIo, done: (code: number) => void, report?: R
     .description("the guest workloads: list, run natively, export as ELF");
   workloadCommands(wl, bio, done);
   hvCommands(program, { out: io.write, err: io.err }, done);
-  const bench = program.command("bench").description("experiment suites, cost models and results");
+  const bench = withExamples(
+    program.command("bench").description("experiment suites, cost models and results"),
+    [
+      ["shadowlab bench list", "the built-in suites"],
+      ["shadowlab bench run nano --jobs 2", "a suite into results/nano"],
+      ["shadowlab bench run --help", "every option of a run"],
+    ],
+  );
   benchCommands(bench, io, done);
   const rep = program.command("report").description(REPORT_DESCRIPTION);
   if (report) report.reportCommands(rep, { err: (l) => io.err(`${l}\n`), write: io.write }, done);

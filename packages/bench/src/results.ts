@@ -15,11 +15,29 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { availableParallelism, cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeStrategy } from "@shadowlab/hypervisor";
+import { describeParams, findWorkload } from "@shadowlab/workloads";
 import { stringify } from "csv-stringify/sync";
+import { checkRows, RowsCheckError } from "./check-rows.ts";
+import { columnsMarkdown } from "./columns.ts";
 import { EVENT_CLASSES, type EventCounts, getProfile } from "./cost.ts";
-import { type Cell, expandCells, MACHINE_FIELDS, type MachineSpec, type Suite } from "./suite.ts";
+import {
+  type Cell,
+  type ExcludedCell,
+  expandCells,
+  MACHINE_FIELDS,
+  type MachineSpec,
+  type Suite,
+} from "./suite.ts";
 
 export const RESULTS_FORMAT = "shadowlab-results/1";
+
+/**
+ * Whole-run figures (boot to exit), the `run.` columns: `instructions`,
+ * `cycles_total`, `native_cycles_total`, `slowdown`, and `events.<class>` /
+ * `native_events.<class>` for every event class.
+ */
+export type RunFigures = Record<string, number | null>;
 
 export interface ResultRow {
   suite: string;
@@ -36,27 +54,43 @@ export interface ResultRow {
   output_equal: boolean | null;
   output_bytes: number | null;
   output_sha256: string;
-  instructions: number | null;
+  /** Instructions retired in the measured region of interest (every event, counter and cycle column is the region's). */
+  roi_instructions: number | null;
+  /** The operation count the guest declared at the region's end. */
+  ops: number | null;
   profile: string;
   cycles_total: number | null;
   native_cycles_total: number | null;
   slowdown: number | null;
+  cycles_per_op: number | null;
   wall_mean_ms: number | null;
   wall_p50_ms: number | null;
+  wall_min_ms: number | null;
   wall_p99_ms: number | null;
   wall_rme_pct: number | null;
+  /** The wall-clock mean's relative margin of error exceeds NOISY_RME_PCT. */
+  wall_noisy: boolean | null;
   wall_samples: number | null;
   host_mips: number | null;
   unclassified: string;
+  /** The commit that measured this row (`-dirty` with uncommitted source changes) and when (ISO 8601). */
+  commit: string;
+  date: string;
   param: Record<string, number | boolean | string>;
   config: MachineSpec;
   events: EventCounts;
   native_events: EventCounts;
   cycles: EventCounts;
   counters: Record<string, number>;
+  run: RunFigures;
+  /** Every timed sample in ms, in the order taken (results.json only). */
+  wall_raw_ms: number[];
   error: string;
   output_diff: string;
 }
+
+/** A cell whose wall-clock margin of error is above this (percent of the mean) is flagged noisy. */
+export const NOISY_RME_PCT = 10;
 
 /** The scalar columns, in CSV order (the README documents each). */
 export const FIXED_COLUMNS = [
@@ -74,18 +108,24 @@ export const FIXED_COLUMNS = [
   "output_equal",
   "output_bytes",
   "output_sha256",
-  "instructions",
+  "roi_instructions",
+  "ops",
   "profile",
   "cycles_total",
   "native_cycles_total",
   "slowdown",
+  "cycles_per_op",
   "wall_mean_ms",
   "wall_p50_ms",
+  "wall_min_ms",
   "wall_p99_ms",
   "wall_rme_pct",
+  "wall_noisy",
   "wall_samples",
   "host_mips",
   "unclassified",
+  "commit",
+  "date",
 ] as const;
 
 /** Columns a different cost profile changes (everything else is a measurement or a counter). */
@@ -94,7 +134,21 @@ export const MODELED_COLUMNS = [
   "cycles_total",
   "native_cycles_total",
   "slowdown",
+  "cycles_per_op",
   ...EVENT_CLASSES.map((c) => `cycles.${c}`),
+  "run.cycles_total",
+  "run.native_cycles_total",
+  "run.slowdown",
+];
+
+/** The whole-run columns, after the region's. */
+export const RUN_COLUMNS = [
+  "run.instructions",
+  "run.cycles_total",
+  "run.native_cycles_total",
+  "run.slowdown",
+  ...EVENT_CLASSES.map((c) => `run.events.${c}`),
+  ...EVENT_CLASSES.map((c) => `run.native_events.${c}`),
 ];
 
 export const TRAILING_COLUMNS = ["error", "output_diff"] as const;
@@ -114,7 +168,7 @@ export function sortCounterNames(names: Iterable<string>): string[] {
   return [...new Set(names)].sort((a, b) => counterRank(a) - counterRank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** The CSV columns for a set of rows: fixed, config, param (sorted), events, native_events, cycles, counters, trailing. */
+/** The CSV columns for a set of rows: fixed, config, param (sorted), events, native_events, cycles, counters, run, trailing. */
 export function columnsOf(rows: readonly ResultRow[]): string[] {
   const params = [...new Set(rows.flatMap((r) => Object.keys(r.param)))].sort();
   const counters = sortCounterNames(rows.flatMap((r) => Object.keys(r.counters)));
@@ -126,6 +180,7 @@ export function columnsOf(rows: readonly ResultRow[]): string[] {
     ...EVENT_CLASSES.map((c) => `native_events.${c}`),
     ...EVENT_CLASSES.map((c) => `cycles.${c}`),
     ...counters.map((c) => `counters.${c}`),
+    ...RUN_COLUMNS,
     ...TRAILING_COLUMNS,
   ];
 }
@@ -180,6 +235,10 @@ export interface Metadata {
   complete: boolean;
   /** The normalized suite these cells come from (so recost and merge need no suite lookup). */
   definition: Suite;
+  /** Cells of the suite left out because the workload refuses the machine (never run, never failed). */
+  excluded?: ExcludedCell[];
+  /** What the workloads, strategies and parameters are, for readers of the files alone (the report). */
+  descriptions?: Descriptions;
   /** For merged results: where the rows came from. */
   sources?: {
     dir: string;
@@ -190,6 +249,31 @@ export interface Metadata {
     selection: Metadata["selection"];
     rows: number;
   }[];
+}
+
+export interface Descriptions {
+  workloads: Record<string, string>;
+  strategies: Record<string, string>;
+  params: Record<string, string>;
+}
+
+/** The registries' descriptions of every workload, strategy and parameter a suite uses. */
+export function describeSuite(suite: Suite): Descriptions {
+  const workloads: Record<string, string> = {};
+  const params: Record<string, string> = {};
+  for (const { workload } of suite.workloads) {
+    const w = findWorkload(workload);
+    if (!w) continue;
+    workloads[w.name] = w.description;
+    for (const p of describeParams(w)) if (p.description && !params[p.name]) params[p.name] = p.description;
+  }
+  const strategies = Object.fromEntries(suite.strategies.map((s) => [s, describeStrategy(s)]));
+  return { workloads, strategies, params };
+}
+
+/** A commit id as rows carry it: `-dirty` when the source tree had uncommitted changes. */
+export function commitLabel(m: Pick<Metadata, "commit" | "commitDirty">): string {
+  return m.commitDirty ? `${m.commit}-dirty` : m.commit;
 }
 
 export interface ResultsFile {
@@ -209,10 +293,21 @@ function git(args: string[]): string | undefined {
   }
 }
 
+/** What the dirty flag compares: the packages' code and the files that pin dependencies and builds. */
+const SOURCE_PATHS = [
+  ":(top)packages",
+  ":(top)package.json",
+  ":(top)package-lock.json",
+  ":(top)turbo.json",
+  ":(top)tsconfig.base.json",
+  ":(top,exclude,glob)packages/*/README.md",
+];
+
 /** Where and on what this run happens. */
 export function hostInfo(): Pick<Metadata, "commit" | "commitDirty" | "node" | "cpu" | "cores" | "platform"> {
   const commit = git(["rev-parse", "HEAD"]) ?? "unknown";
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  // Only the code decides what was measured: results, reports and docs written since do not make a run "dirty".
+  const status = git(["status", "--porcelain", "--untracked-files=no", "--", ...SOURCE_PATHS]);
   return {
     commit,
     commitDirty: status !== undefined && status !== "",
@@ -227,6 +322,8 @@ export function hostInfo(): Pick<Metadata, "commit" | "commitDirty" | "node" | "
 
 export const JSON_NAME = "results.json";
 export const CSV_NAME = "results.csv";
+/** The data dictionary beside the CSV. */
+export const COLUMNS_NAME = "columns.md";
 
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -247,6 +344,17 @@ export function readResults(dir: string): ResultsFile | undefined {
   }
   if (parsed?.metadata?.format !== RESULTS_FORMAT || !Array.isArray(parsed.rows))
     throw new ResultsReadError(`${path}: not a shadowlab results file (format ${RESULTS_FORMAT})`);
+  try {
+    checkRows<ResultRow>(path, parsed.rows);
+  } catch (e) {
+    if (e instanceof RowsCheckError) throw new ResultsReadError(e.message);
+    throw e;
+  }
+  // Files written before rows carried their own commit and date: every row comes from the file's run.
+  for (const r of parsed.rows) {
+    r.commit ??= commitLabel(parsed.metadata);
+    r.date ??= parsed.metadata.updated;
+  }
   return parsed;
 }
 
@@ -298,6 +406,10 @@ export class ResultStore {
       complete: t.complete,
     };
     writeAtomic(join(this.dir, CSV_NAME), toCsv(rows));
+    writeAtomic(
+      join(this.dir, COLUMNS_NAME),
+      columnsMarkdown(columnsOf(rows), this.metadata, this.metadata.descriptions?.params),
+    );
     writeAtomic(join(this.dir, JSON_NAME), `${JSON.stringify({ metadata: this.metadata, rows }, null, 1)}\n`);
   }
 }

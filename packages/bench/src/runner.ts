@@ -10,9 +10,12 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { emptyRow, priceRow } from "./cell.ts";
 import { getProfile } from "./cost.ts";
+import { type Lock, LockHeldError, lockResults } from "./lock.ts";
 import { Progress, type ProgressMode } from "./progress.ts";
 import {
+  commitLabel,
   definitionCells,
+  describeSuite,
   hostInfo,
   type Metadata,
   profileMetadata,
@@ -22,8 +25,9 @@ import {
   readResults,
   tally,
 } from "./results.ts";
-import { applyFilter, applyShard, parseFilter, parseShard } from "./select.ts";
-import { type Cell, expandCells, type Suite, suiteHash } from "./suite.ts";
+import { applyFilter, applyShard, parseFilter, parseShard, SelectionError } from "./select.ts";
+import { type Cell, type ExcludedCell, expandSuite, type Suite, suiteHash } from "./suite.ts";
+import { holdAfterSavedCells } from "./test-hold.ts";
 import type { FromWorker, ToWorker } from "./worker.ts";
 
 /** A mistake of the user's (or a state of the results directory that needs a decision): one message, exit code 2. */
@@ -69,12 +73,23 @@ export function selectCells(
   suite: Suite,
   filter?: string,
   shard?: string,
-): { all: Cell[]; selected: Cell[] } {
-  const all = expandCells(suite);
+): { all: Cell[]; selected: Cell[]; excluded: ExcludedCell[] } {
+  const { cells: all, excluded } = expandSuite(suite);
   let selected = all;
-  if (filter) selected = applyFilter(selected, parseFilter(filter));
+  if (filter) {
+    selected = applyFilter(selected, parseFilter(filter));
+    if (selected.length === 0)
+      throw new SelectionError(`--filter "${filter}" selects no cell of suite "${suite.name}"`);
+  }
   if (shard) selected = applyShard(selected, parseShard(shard));
-  return { all, selected };
+  return { all, selected, excluded };
+}
+
+/** One line per reason: how many cells the suite leaves out, and why. */
+export function describeExcluded(excluded: readonly ExcludedCell[]): string[] {
+  const byReason = new Map<string, number>();
+  for (const e of excluded) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+  return [...byReason].map(([reason, n]) => `left out ${n} cell${n === 1 ? "" : "s"}: ${reason}`);
 }
 
 const WORKER_ENTRY = new URL("./worker.mjs", import.meta.url);
@@ -123,11 +138,33 @@ function spawnWorker(isolation: Isolation): WorkerHandle {
   };
 }
 
+/** Runs a suite holding its results directory's lock: a second writer is refused, never interleaved. */
 export async function runSuite(opts: RunOptions): Promise<RunSummary> {
+  const log = opts.log ?? ((t: string) => process.stderr.write(t));
+  const rel = opts.out ?? defaultOutDir(opts.suite.name, opts.shard);
+  const lock = lockDir(resolve(rel), rel, log);
+  try {
+    return await runLocked(opts);
+  } finally {
+    lock.release();
+  }
+}
+
+function lockDir(dir: string, shown: string, log: (text: string) => void): Lock {
+  try {
+    return lockResults(dir, shown, log);
+  } catch (e) {
+    if (e instanceof LockHeldError) throw new BenchUsageError(e.message);
+    throw e;
+  }
+}
+
+async function runLocked(opts: RunOptions): Promise<RunSummary> {
   const log = opts.log ?? ((t: string) => process.stderr.write(t));
   const suite = opts.profile ? { ...opts.suite, profile: getProfile(opts.profile).name } : opts.suite;
   const dir = resolve(opts.out ?? defaultOutDir(suite.name, opts.shard));
-  const { all, selected } = selectCells(suite, opts.filter, opts.shard);
+  const { all, selected, excluded } = selectCells(suite, opts.filter, opts.shard);
+  for (const line of describeExcluded(excluded)) log(`suite ${suite.name}: ${line}\n`);
   const hash = suiteHash(suite);
   const ids = new Set(all.map((c) => c.id));
   const rel = opts.out ?? defaultOutDir(suite.name, opts.shard);
@@ -171,11 +208,13 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     cells: { suite: all.length, selected: selected.length, done: 0, failed: 0 },
     complete: false,
     definition: suite,
+    excluded,
+    descriptions: describeSuite(suite),
   };
 
   if (stored && todo.length === 0 && opts.again) {
     log(`${rel} is complete (written ${stored.metadata.updated}); measuring it again (--again)\n`);
-    return runSuite({ ...opts, force: true, resume: false, again: false });
+    return runLocked({ ...opts, force: true, resume: false, again: false });
   }
   if (stored && todo.length === 0) {
     const t = tally(kept, selected, all.length);
@@ -240,11 +279,14 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   };
 
   let ran = 0;
-  const record = (row: ResultRow) => {
+  const commit = commitLabel(metadata);
+  const record = (measured: ResultRow) => {
+    const row = { ...measured, commit, date: new Date().toISOString() };
     store.put(row);
     store.save(selected);
     ran++;
     progress.cell(row);
+    holdAfterSavedCells(ran);
   };
 
   await new Promise<void>((done) => {
@@ -330,15 +372,25 @@ export function recostResults(dir: string, profile: string, out?: string): { row
   if (!file) throw new BenchUsageError(`${dir}: no results.json`);
   const p = getProfile(profile);
   const outDir = resolve(out ?? dir);
-  const rows = file.rows.map((r) => priceRow(r, p.name));
-  const def = file.metadata.definition;
-  const store = new ResultStore(
-    outDir,
-    { ...file.metadata, ...profileMetadata(p.name), definition: { ...def, profile: p.name } },
-    rows,
-  );
-  store.save(selectedOf(file.metadata));
-  return { rows: rows.length, outDir };
+  const lock = lockDir(outDir, out ?? dir, () => {});
+  try {
+    const rows = file.rows.map((r) => priceRow(r, p.name));
+    const def = file.metadata.definition;
+    const store = new ResultStore(
+      outDir,
+      {
+        ...file.metadata,
+        ...profileMetadata(p.name),
+        definition: { ...def, profile: p.name },
+        descriptions: file.metadata.descriptions ?? describeSuite(def),
+      },
+      rows,
+    );
+    store.save(selectedOf(file.metadata));
+    return { rows: rows.length, outDir };
+  } finally {
+    lock.release();
+  }
 }
 
 function selectedOf(m: Metadata): Cell[] {
@@ -396,6 +448,7 @@ export function mergeResults(
     ...first,
     ...profileMetadata(prof),
     definition: { ...first.definition, profile: prof },
+    descriptions: first.descriptions ?? describeSuite(first.definition),
     selection: { filter: "", shard: "" },
     jobs: 0,
     sources: files.map(({ dir, file }) => ({
@@ -409,7 +462,12 @@ export function mergeResults(
     })),
   };
   const store = new ResultStore(outDir, metadata, rows.values());
-  store.save(all);
+  const lock = lockDir(outDir, out, () => {});
+  try {
+    store.save(all);
+  } finally {
+    lock.release();
+  }
   const t = tally(rows.values(), all, all.length);
   return { rows: rows.size, complete: t.complete, missing: t.selected - t.done, outDir };
 }

@@ -7,7 +7,7 @@
  * anything runs.
  */
 import { createHash } from "node:crypto";
-import { validateTlbConfig } from "@shadowlab/emu-core";
+import { DEFAULT_HART, validateTlbConfig } from "@shadowlab/emu-core";
 import { strategyNames } from "@shadowlab/hypervisor";
 import { allowedRange, describeParams, findWorkload, type Params, workloadNames } from "@shadowlab/workloads";
 import { type ZodType, z } from "zod";
@@ -489,21 +489,41 @@ export function machineKey(m: MachineSpec): string {
 }
 
 /** Every cell of a suite in its definition order; duplicates (the same cell twice) are dropped. */
-export function expandCells(suite: Suite): Cell[] {
+/** ASIDLEN of a machine: the hart's satp.ASID width with ASID tags, none without (emu-core's csrfile). */
+export function machineAsidBits(m: MachineSpec): number {
+  return m.asidTags ? DEFAULT_HART.asidBits : 0;
+}
+
+/** A cell left out of a suite because its guest refuses its machine: never run, never failed. */
+export interface ExcludedCell {
+  id: string;
+  reason: string;
+}
+
+/** Every cell of a suite, and the ones left out because the workload refuses the machine. */
+export function expandSuite(suite: Suite): { cells: Cell[]; excluded: ExcludedCell[] } {
   const cells: Cell[] = [];
+  const excluded: ExcludedCell[] = [];
   const seen = new Set<string>();
   for (const w of suite.workloads)
     for (const params of w.params)
       for (const machine of suite.machines) {
         const group = `${w.workload}/${paramsKey(params)}/${machineKey(machine)}`;
+        const refusal = findWorkload(w.workload)?.refuses(params, { asidBits: machineAsidBits(machine) });
         for (const strategy of suite.strategies) {
           const id = `${group}/${strategy}`;
           if (seen.has(id)) continue;
           seen.add(id);
-          cells.push({ index: cells.length, id, workload: w.workload, params, machine, strategy, group });
+          if (refusal) excluded.push({ id, reason: `${w.workload}: ${refusal}` });
+          else
+            cells.push({ index: cells.length, id, workload: w.workload, params, machine, strategy, group });
         }
       }
-  return cells;
+  return { cells, excluded };
+}
+
+export function expandCells(suite: Suite): Cell[] {
+  return expandSuite(suite).cells;
 }
 
 /** Canonical JSON (sorted keys) for hashing. */

@@ -3,8 +3,8 @@
  * file holds); they are built from the registries, so a workload or a
  * strategy added later joins them with no change here.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describeParams, findWorkload, NANO_VARIANTS, type Params, WORKLOADS } from "@shadowlab/workloads";
 import { tsImport } from "tsx/esm/api";
@@ -17,16 +17,20 @@ function maxOf(workload: string, param: string): number {
   return p?.maximum ?? Number.POSITIVE_INFINITY;
 }
 
-/** Every workload at its small parameter sets, every strategy: the default suite (~2 minutes on 2 cores). */
+/**
+ * Every workload at its quick parameter sets (each region of interest >= 10^6
+ * instructions), every strategy: the default suite (~2.5 minutes on 2 cores).
+ */
 export function quickSuite(): SuiteInput {
   return {
     name: "quick",
-    description: "every workload at its small parameter sets under every strategy (the default suite)",
-    workloads: WORKLOADS.map((w) => ({ workload: w.name, params: w.small.map((p) => ({ ...p }) as Params) })),
+    description:
+      "every workload at its quick parameter sets (regions of interest of at least 10^6 instructions) under every strategy (the default suite)",
+    workloads: WORKLOADS.map((w) => ({ workload: w.name, params: w.quick.map((p) => ({ ...p }) as Params) })),
     strategies: "all",
-    // Sized on the 2-core reference VM: about 1.5 minutes with 2 workers (npm run bench), 2.5 with 1.
-    repetitions: 40,
-    warmup: 3,
+    // Sized on the 2-core reference VM to end within 3 minutes with 2 workers (npm run bench).
+    repetitions: 10,
+    warmup: 2,
   };
 }
 
@@ -143,26 +147,51 @@ export async function loadSuite(ref: string): Promise<Suite> {
     throw new SuiteNotFound(
       `no built-in suite and no file named "${ref}" (built-in suites: ${builtinSuiteNames().join(", ")})`,
     );
+  if (statSync(path).isDirectory())
+    throw new SuiteNotFound(`${ref}: a directory, not a suite (${SUITE_FORMS})`);
+  const ext = extname(path).toLowerCase();
+  if (ext !== ".json" && !MODULE_EXTENSIONS.includes(ext))
+    throw new SuiteNotFound(
+      `${ref}: not a suite file (${SUITE_FORMS}${IMAGE_EXTENSIONS.includes(ext) ? "; to run a guest image use `shadowlab run <image> --strategy <name>`" : ""})`,
+    );
   let raw: unknown;
-  if (path.endsWith(".json")) {
+  if (ext === ".json") {
     try {
       raw = JSON.parse(readFileSync(path, "utf8"));
     } catch (e) {
       throw new SuiteNotFound(`${ref}: not valid JSON (${(e as Error).message})`);
     }
-  } else {
+  } else raw = await importSuiteModule(ref, path);
+  return validateSuite(raw, ref);
+}
+
+const SUITE_FORMS = "a suite is a built-in name, a .json file or a .ts/.mts/.js/.mjs module";
+const MODULE_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
+const IMAGE_EXTENSIONS = [".elf", ".bin", ".img", ".o", ""];
+
+/** The first line of what a suite module threw, for a one-line message. */
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  return text.split("\n")[0];
+}
+
+/** A suite module's default (or `suite`) export, called if it is a function; what it throws names the file. */
+async function importSuiteModule(ref: string, path: string): Promise<unknown> {
+  try {
     // tsImport loads TypeScript whatever package.json (or none) sits beside the file.
     const mod = (
       /\.[cm]?ts$/.test(path)
         ? await tsImport(pathToFileURL(path).href, import.meta.url)
         : await import(pathToFileURL(path).href)
     ) as { default?: unknown; suite?: unknown };
-    raw = mod.default ?? mod.suite;
+    let raw = mod.default ?? mod.suite;
     // A module compiled as CommonJS arrives wrapped once more.
     const inner = raw as { default?: unknown; suite?: unknown; name?: unknown } | undefined;
     if (inner && typeof inner === "object" && inner.name === undefined)
       raw = inner.default ?? inner.suite ?? raw;
-    if (typeof raw === "function") raw = (raw as () => unknown)();
+    if (typeof raw === "function") raw = await (raw as () => unknown)();
+    return raw;
+  } catch (e) {
+    throw new SuiteNotFound(`${ref}: the suite module failed to load: ${firstLine(e)}`);
   }
-  return validateSuite(raw, ref);
 }

@@ -37,9 +37,40 @@ describe("runGroup", () => {
     expect(s.native_cycles_total).toBe(n.cycles_total);
     expect(s.slowdown).toBeCloseTo((s.cycles_total ?? 0) / (n.cycles_total ?? 1), 12);
     expect(s.events.exit).toBeGreaterThan(0);
-    expect(s.counters["instructions.total"]).toBe(s.instructions);
+    expect(s.counters["instructions.total"]).toBe(s.roi_instructions);
     expect(s.wall_samples).toBe(2);
     expect(s.wall_p50_ms).toBeGreaterThan(0);
     expect(s.output_equal).toBe(true);
+  });
+
+  it("counts the region of interest, keeps the whole run under run., and samples the region alone", async () => {
+    const suite = validateSuite({
+      name: "roi",
+      workloads: [{ workload: "syscall", params: { iterations: 40 } }],
+      strategies: ["native", "shadow-tagged"],
+      repetitions: 3,
+      warmup: 1,
+    });
+    const rows: ResultRow[] = [];
+    await runGroup({ suite, cells: expandCells(suite) }, (r) => rows.push(r));
+    const [n, s] = rows;
+    for (const r of rows) {
+      expect(r.status, r.error).toBe("ok");
+      // 36 getpid calls after 4 warm-up ones: one ecall each in the region.
+      expect(r.ops).toBe(36);
+      expect(r.counters["traps.exceptions.ecall_u"]).toBe(36);
+      expect(r.roi_instructions).toBe(r.counters["instructions.total"]);
+      expect(r.run.instructions).toBeGreaterThan((r.roi_instructions ?? 0) * 2);
+      expect(r.cycles_per_op).toBeCloseTo((r.cycles_total ?? 0) / 36, 9);
+      expect(r.run.cycles_total).toBeGreaterThan(r.cycles_total ?? 0);
+      expect(r.wall_raw_ms).toHaveLength(3);
+      expect(r.wall_min_ms).toBe(Math.min(...r.wall_raw_ms));
+      expect(typeof r.wall_noisy).toBe("boolean");
+    }
+    // Guest instructions are the same natively and under the strategy; the region's cost is not.
+    expect(s.roi_instructions).toBe(n.roi_instructions);
+    expect(s.slowdown).toBeCloseTo((s.cycles_total ?? 0) / (n.cycles_total ?? 1), 12);
+    expect(s.run.slowdown).toBeCloseTo((s.run.cycles_total ?? 0) / (n.run.cycles_total ?? 1), 12);
+    expect(s.events.exit).toBeGreaterThanOrEqual(36);
   });
 });

@@ -4,7 +4,7 @@
  * resumed, two shards merged, recost, filters, and cells that fail alone.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -49,12 +49,14 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
           k.startsWith("counters.") ||
           k.startsWith("events.") ||
           k.startsWith("native_events.") ||
+          k.startsWith("run.") ||
           [
             "status",
             "failure",
             "exit_reason",
             "exit_code",
-            "instructions",
+            "roi_instructions",
+            "ops",
             "output_sha256",
             "output_equal",
           ].includes(k),
@@ -63,10 +65,22 @@ function counterColumns(rows: Record<string, string>[]): Record<string, Record<s
   return out;
 }
 
-/** Everything but the host's wall-clock measurements, from the JSON rows. */
+/** Everything but the host's wall-clock measurements and when each row was measured, from the JSON rows. */
 function deterministic(file: ResultsFile) {
   return file.rows.map(
-    ({ wall_mean_ms, wall_p50_ms, wall_p99_ms, wall_rme_pct, wall_samples, host_mips, ...rest }) => rest,
+    ({
+      wall_mean_ms,
+      wall_p50_ms,
+      wall_min_ms,
+      wall_p99_ms,
+      wall_rme_pct,
+      wall_noisy,
+      wall_samples,
+      wall_raw_ms,
+      host_mips,
+      date,
+      ...rest
+    }) => rest,
   );
 }
 
@@ -94,21 +108,35 @@ describe("shadowlab bench run", () => {
     for (const r of reference.rows) {
       expect(r.wall_samples).toBe(1);
       expect(r.host_mips).toBeGreaterThan(0);
-      if (r.strategy === "native") expect(r.slowdown).toBe(1);
+      if (r.strategy === "native" || r.workload === "compute") expect(r.slowdown).toBe(1);
       else expect(r.slowdown).toBeGreaterThan(1);
+      // Boot is outside the region, inside the run.
+      if (r.strategy !== "native") expect(r.run.slowdown).toBeGreaterThan(1);
     }
-    expect(readCsv("ref")).toHaveLength(12);
+    const csv = readCsv("ref");
+    expect(csv).toHaveLength(12);
+    for (const r of csv) {
+      expect(r.commit).toBe(m.commitDirty ? `${m.commit}-dirty` : m.commit);
+      expect(Date.parse(r.date)).toBeGreaterThanOrEqual(Date.parse(m.date));
+    }
+    expect(m.descriptions?.workloads.syscall).toMatch(/getpid/);
+    expect(Object.keys(m.descriptions?.strategies ?? {})).toEqual(m.definition.strategies);
+    // The data dictionary beside the CSV names every column, in order.
+    const dictionary = readFileSync(join(work, "ref", "columns.md"), "utf8");
+    const documented = dictionary
+      .split("\n")
+      .filter((l) => l.startsWith("| `"))
+      .map((l) => l.slice(3, l.indexOf("`", 3)));
+    expect(documented).toEqual(Object.keys(csv[0]));
   });
 
-  it("gives identical counters in the CSV on a second run and with 2 workers, processes or threads", () => {
-    expect(shadowlab("bench", "run", tinyPath, "--jobs", "1", "--out", "again").code).toBe(0);
+  it("gives identical counters in the CSV on a second run, with 2 workers, processes or threads", () => {
     expect(shadowlab("bench", "run", tinyPath, "--jobs", "2", "--out", "two").code).toBe(0);
     expect(
       shadowlab("bench", "run", tinyPath, "--jobs", "2", "--isolation", "thread", "--out", "threads").code,
     ).toBe(0);
     const ref = counterColumns(readCsv("ref"));
     expect(Object.keys(ref)).toHaveLength(12);
-    expect(counterColumns(readCsv("again"))).toEqual(ref);
     expect(counterColumns(readCsv("two"))).toEqual(ref);
     expect(counterColumns(readCsv("threads"))).toEqual(ref);
     expect(readJson("two").metadata).toMatchObject({ jobs: 2, isolation: "process" });
@@ -140,38 +168,46 @@ describe("shadowlab bench run", () => {
     expect(counterColumns(readCsv("remeasured"))).toEqual(counterColumns(readCsv("ref")));
   });
 
-  it("survives SIGKILL mid-run: valid files, and --resume equals an uninterrupted run cell for cell", async () => {
+  it("holds a lock while it runs: a second run and a --resume are refused, SIGKILL leaves valid files, --resume finishes", async () => {
     const dir = join(work, "killed");
+    const marker = join(work, "killed.held");
+    // The run saves 4 cells, then blocks (test-only hook): the kill lands at a known point.
     const child: ChildProcess = spawn(
       process.execPath,
       [BIN, "bench", "run", tinyPath, "--jobs", "1", "--out", "killed", "--progress", "none"],
-      { cwd: work, stdio: "ignore" },
+      { cwd: work, stdio: "ignore", env: { ...process.env, SHADOWLAB_TEST_HOLD_AFTER: `4:${marker}` } },
     );
-    const rowsNow = () => {
-      try {
-        return (JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as ResultsFile).rows.length;
-      } catch {
-        return 0;
-      }
-    };
     const exited = new Promise((r) => child.on("exit", r));
-    while (rowsNow() < 4) await new Promise((r) => setTimeout(r, 20));
+    while (!existsSync(marker)) {
+      if (child.exitCode !== null) throw new Error(`the run ended (code ${child.exitCode}) before holding`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    for (const args of [[], ["--resume"], ["--force"]]) {
+      const second = shadowlab("bench", "run", tinyPath, "--out", "killed", ...args);
+      expect(second.code).toBe(2);
+      expect(second.stderr.trim()).toMatch(
+        new RegExp(
+          `^shadowlab: killed is being written by another run \\(pid ${child.pid}, started .*\\); wait for it to finish or choose another --out$`,
+        ),
+      );
+    }
+
     child.kill("SIGKILL");
     await exited;
     const partial = readJson("killed");
-    expect(partial.rows.length).toBeGreaterThanOrEqual(4);
-    expect(partial.rows.length).toBeLessThan(12);
+    expect(partial.rows.map((r) => r.index)).toEqual([0, 1, 2, 3]);
     expect(partial.metadata.complete).toBe(false);
-    // The CSV is written first: it holds the JSON's rows, at most one more.
-    const csvRows = readCsv("killed").length;
-    expect(csvRows - partial.rows.length).toBeGreaterThanOrEqual(0);
-    expect(csvRows - partial.rows.length).toBeLessThanOrEqual(1);
+    expect(readCsv("killed")).toHaveLength(4);
+    expect(JSON.parse(readFileSync(join(dir, "results.lock"), "utf8")).pid).toBe(child.pid);
 
     const resumed = shadowlab("bench", "run", tinyPath, "--jobs", "1", "--out", "killed", "--resume");
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain(
-      `${12 - partial.rows.length} cell${12 - partial.rows.length === 1 ? "" : "s"} to run (${partial.rows.length} already done)`,
+      `killed: taking over a stale lock of pid ${child.pid} (no longer running)`,
     );
+    expect(resumed.stderr).toContain("8 cells to run (4 already done)");
+    expect(existsSync(join(dir, "results.lock"))).toBe(false);
     const final = readJson("killed");
     expect(final.metadata.complete).toBe(true);
     expect(deterministic(final)).toEqual(deterministic(reference));

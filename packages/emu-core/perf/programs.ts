@@ -102,3 +102,17 @@ export function memoryTouchPaged(pages: number): Image {
   a.j("outer");
   return a.assemble();
 }
+
+/** One word stored into each of `pages` consecutive RAM pages from 1 MiB in, then WFI (nothing enabled: the run ends). */
+export function writePages(pages: number): Image {
+  const a = new Assembler({ text: RAM });
+  a.label("_start");
+  a.li("t0", RAM + 0x10_0000)
+    .li("t1", pages)
+    .li("t2", 4096);
+  a.label("loop");
+  a.sw("t1", 0, "t0").add("t0", "t0", "t2").addi("t1", "t1", -1).bnez("t1", "loop");
+  a.wfi();
+  a.label("spin").j("spin");
+  return a.assemble();
+}

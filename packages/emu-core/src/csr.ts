@@ -24,6 +24,36 @@ export const CSR = {
   stimecmp: 0x14d,
   stimecmph: 0x15d,
   satp: 0x180,
+  // hypervisor and virtual supervisor (H extension, privileged spec 1.12 chapter 8)
+  hstatus: 0x600,
+  hedeleg: 0x602,
+  hideleg: 0x603,
+  hie: 0x604,
+  htimedelta: 0x605,
+  hcounteren: 0x606,
+  hgeie: 0x607,
+  henvcfg: 0x60a,
+  htimedeltah: 0x615,
+  henvcfgh: 0x61a,
+  htval: 0x643,
+  hip: 0x644,
+  hvip: 0x645,
+  htinst: 0x64a,
+  hgatp: 0x680,
+  hgeip: 0xe12,
+  vsstatus: 0x200,
+  vsie: 0x204,
+  vstvec: 0x205,
+  vsscratch: 0x240,
+  vsepc: 0x241,
+  vscause: 0x242,
+  vstval: 0x243,
+  vsip: 0x244,
+  vstimecmp: 0x24d,
+  vstimecmph: 0x25d,
+  vsatp: 0x280,
+  mtinst: 0x34a,
+  mtval2: 0x34b,
   // machine information
   mvendorid: 0xf11,
   marchid: 0xf12,
@@ -103,11 +133,15 @@ export const MSTATUS = {
 /** Interrupt numbers (mip/mie bit positions, mcause with the interrupt bit). */
 export const IRQ = {
   SSI: 1,
+  VSSI: 2,
   MSI: 3,
   STI: 5,
+  VSTI: 6,
   MTI: 7,
   SEI: 9,
+  VSEI: 10,
   MEI: 11,
+  SGEI: 12,
 } as const;
 
 /** Exception causes (privileged spec table 3.6). */
@@ -122,10 +156,15 @@ export const CAUSE = {
   STORE_ACCESS: 7,
   ECALL_U: 8,
   ECALL_S: 9,
+  ECALL_VS: 10,
   ECALL_M: 11,
   FETCH_PAGE_FAULT: 12,
   LOAD_PAGE_FAULT: 13,
   STORE_PAGE_FAULT: 15,
+  FETCH_GUEST_PAGE_FAULT: 20,
+  LOAD_GUEST_PAGE_FAULT: 21,
+  VIRTUAL_INSTRUCTION: 22,
+  STORE_GUEST_PAGE_FAULT: 23,
 } as const;
 
 /**

@@ -4,8 +4,9 @@
  * State lives on the hart; these functions are the only way instructions
  * reach it, and the hypervisor socket may use them too.
  */
-import { COMPARATOR_HIGH_MAX, CSR, IRQ, MSTATUS } from "./csr.ts";
+import { CAUSE, COMPARATOR_HIGH_MAX, CSR, IRQ, MSTATUS } from "./csr.ts";
 import type { Hart } from "./hart.ts";
+import { hCsrFault, hCsrRead, hCsrWrite, MISA_H, NOT_MINE } from "./hext/csr.ts";
 
 /** MXL=1 (RV32) | A | I | M | S | U. */
 export const MISA = (1 << 30) | (1 << 0) | (1 << 8) | (1 << 12) | (1 << 18) | (1 << 20);
@@ -71,8 +72,19 @@ function counterAllowed(h: Hart, bit: number): boolean {
   return h.priv === 1 || ((h.scounteren >>> bit) & 1) !== 0;
 }
 
+/**
+ * The exception a CSR access raises at the hart's privilege: 0 when it is
+ * legal, 2 (illegal instruction) or, with the H extension, 22 (virtual
+ * instruction).
+ */
+export function csrFault(h: Hart, csr: number, writes: boolean): number {
+  if (h.hx !== undefined) return hCsrFault(h, h.hx, csr, writes, csrRead(h, csr) !== undefined);
+  return csrCheck(h, csr, writes) ? 0 : CAUSE.ILLEGAL_INSTRUCTION;
+}
+
 /** True when a CSR exists and this access is legal at the hart's privilege; false means illegal instruction. */
 export function csrCheck(h: Hart, csr: number, writes: boolean): boolean {
+  if (h.hx !== undefined) return csrFault(h, csr, writes) === 0;
   if (h.priv < ((csr >>> 8) & 3)) return false;
   if (writes && csr >>> 10 === 3) return false;
   if (csrRead(h, csr) === undefined) return false;
@@ -87,6 +99,11 @@ export function csrCheck(h: Hart, csr: number, writes: boolean): boolean {
 
 /** The architectural value of a CSR (unsigned 32-bit), or undefined when it does not exist. */
 export function csrRead(h: Hart, csr: number): number | undefined {
+  if (h.hx !== undefined) {
+    const v = hCsrRead(h, h.hx, csr);
+    if (v !== NOT_MINE) return v;
+    if (csr === CSR.misa) return (MISA | MISA_H) >>> 0;
+  }
   switch (csr) {
     case CSR.mstatus:
       return h.mstatus >>> 0;
@@ -177,8 +194,17 @@ export function csrRead(h: Hart, csr: number): number | undefined {
   return undefined;
 }
 
+/**
+ * ASIDLEN, the satp.ASID bits the hart implements: none without ASID tags (a
+ * TLB that cannot keep address spaces apart), else the configured width.
+ */
+export function asidLen(h: Hart): number {
+  return h.itlb.config.asidTags && h.dtlb.config.asidTags ? h.config.asidBits : 0;
+}
+
 /** Write a CSR with WARL legalisation; the caller has done csrCheck. */
 export function csrWrite(h: Hart, csr: number, v: number): void {
+  if (h.hx !== undefined && hCsrWrite(h, h.hx, csr, v)) return;
   switch (csr) {
     case CSR.mstatus:
       writeMstatus(h, (h.mstatus & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE));
@@ -264,8 +290,7 @@ export function csrWrite(h: Hart, csr: number, v: number): void {
       // A TLB without ASID tags cannot keep address spaces apart, so the hart
       // implements no ASID bits (ASIDLEN = 0): satp.ASID reads as zero and
       // software must flush on every switch, as the spec requires then.
-      const asidBits = h.itlb.config.asidTags && h.dtlb.config.asidTags ? h.config.asidBits : 0;
-      const asidMask = ((1 << asidBits) - 1) << 22;
+      const asidMask = ((1 << asidLen(h)) - 1) << 22;
       h.satp = v & (0x8000_0000 | asidMask | 0x3fffff);
       h.invalidateMemos();
       return;

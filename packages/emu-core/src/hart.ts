@@ -20,8 +20,21 @@
  *   which every state change that could make an interrupt takeable resets.
  */
 import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
-import { csrCheck, csrRead, csrWrite } from "./csrfile.ts";
+import { csrFault, csrRead, csrWrite } from "./csrfile.ts";
 import type { Device } from "./devices/device.ts";
+import { DirtyPages } from "./dirty-pages.ts";
+import { hInstruction } from "./hext/insn.ts";
+import { HState } from "./hext/state.ts";
+import { isTwoStage, peekTwoStage, translateTwoStage } from "./hext/translate.ts";
+import {
+  hDeadline,
+  hMret,
+  hPendingBits,
+  hPendingInterrupt,
+  hSret,
+  hTrap,
+  hVirtualSystem,
+} from "./hext/trap.ts";
 import { decode } from "./isa/decode.ts";
 import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
@@ -34,9 +47,12 @@ import {
   newWalkCounters,
   peekWalk,
   permits,
+  RamPteMemory,
+  SV32,
   WalkResult,
-  walk,
+  walkTable,
 } from "./mmu.ts";
+import type { RoiKind } from "./roi.ts";
 import { TrapCounters } from "./stats.ts";
 import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
 
@@ -61,6 +77,12 @@ export interface HartConfig {
   instructionsPerTick: number;
   /** Implemented ASID bits in satp (0..9). */
   asidBits: number;
+  /**
+   * The H extension (hypervisor, privileged spec 1.12 chapter 8): misa.H, V
+   * mode, the hypervisor and VS CSRs, two-stage translation. Off by default,
+   * so guests written for RV32IMA see the machine they always saw.
+   */
+  hExtension: boolean;
 }
 
 export const DEFAULT_HART: HartConfig = {
@@ -70,9 +92,10 @@ export const DEFAULT_HART: HartConfig = {
   // that is 10 instructions per tick (an assumption of the model, not a measurement).
   instructionsPerTick: 10,
   asidBits: 9,
+  hExtension: false,
 };
 
-export type StopReason = "exit" | "budget" | "wfi" | "stop";
+export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark";
 
 /** Privilege level: 0 = U, 1 = S, 3 = M. */
 export type Priv = 0 | 1 | 3;
@@ -88,6 +111,10 @@ export class Hart {
   /** Current pc (unsigned). */
   pc = RAM_BASE;
   priv: Priv = 3;
+  /** Virtualization mode (H extension): 1 while a guest runs in VS or VU. */
+  virt: 0 | 1 = 0;
+  /** The H extension's state, present only when the hart has it. */
+  readonly hx: HState | undefined;
 
   // RAM views (little-endian host).
   readonly ram: Uint8Array;
@@ -97,6 +124,8 @@ export class Hart {
   readonly ram32: Int32Array;
   readonly ramBase = RAM_BASE;
   readonly ramSize: number;
+  /** RAM pages written, for checkpoint restores (dirty-pages.ts). */
+  readonly dirtyPages: DirtyPages;
   readonly devices: Device[] = [];
 
   // CSR state (csrfile.ts gives the architectural views).
@@ -151,6 +180,8 @@ export class Hart {
   dtlb: Tlb;
   readonly walkCounters = newWalkCounters();
   private readonly walkOut = new WalkResult();
+  /** The walker's view of RAM (PTE reads and A/D write-backs). */
+  readonly ptes: RamPteMemory;
   readonly traps = new TrapCounters();
 
   // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
@@ -192,6 +223,9 @@ export class Hart {
   /** A physical address whose stores are reported to `onWatchedStore` (HTIF tohost). */
   private watchPage = -1;
   onWatchedStore: (paddr: number) => void = () => {};
+  /** Region-of-interest marks (roi.ts): each retired mark is reported; the run stops after `stopAtMark`. */
+  onMark: (kind: RoiKind, ops: number | undefined) => void = () => {};
+  stopAtMark: RoiKind | undefined;
 
   constructor(config: Partial<HartConfig> = {}) {
     this.config = { ...DEFAULT_HART, ...config };
@@ -209,6 +243,9 @@ export class Hart {
     this.ram32 = new Int32Array(buf);
     this.ramSize = size;
     this.decoded = new Array(size / 4096).fill(null);
+    this.dirtyPages = new DirtyPages(size / 4096);
+    this.ptes = new RamPteMemory(this.ram32, RAM_BASE, size, this.dirtyPages);
+    this.hx = this.config.hExtension ? new HState() : undefined;
     const t = this.config.tlb;
     if ("itlb" in t) {
       this.itlb = new Tlb(t.itlb);
@@ -266,6 +303,7 @@ export class Hart {
       mip &= ~(1 << IRQ.STI);
       if (now >= this.stimecmp) mip |= 1 << IRQ.STI;
     }
+    if (this.hx !== undefined) mip |= hPendingBits(this, this.hx, now);
     return mip;
   }
 
@@ -318,10 +356,44 @@ export class Hart {
     this.fVpn = -1;
   }
 
+  /** Forget the decoded instructions of one RAM page (byte offset >>> 12), keeping its cache buffer. */
+  forgetDecoded(page: number): void {
+    const dec = this.decoded[page];
+    if (dec !== null) dec.fill(0);
+  }
+
+  /**
+   * For code that writes `ram` directly (a hypervisor zeroing or filling
+   * machine pages): marks RAM bytes [off, off + len) written, for
+   * checkpoints, and drops their decoded instructions.
+   */
+  noteRamWrite(off: number, len: number): void {
+    this.dirtyPages.markRange(off, len);
+    if (len > 0) for (let p = off >>> 12; p <= (off + len - 1) >>> 12; p++) this.forgetDecoded(p);
+  }
+
+  /** What a checkpoint of the hart's fields must not copy: RAM (restored by dirty pages), the decoded cache (dropped per restored page), the dirty-page log. */
+  checkpointExclusions(): object[] {
+    return [
+      this.ram,
+      this.ram8,
+      this.ram16,
+      this.ramU16,
+      this.ram32,
+      this.decoded,
+      this.fDec,
+      this.dirtyPages,
+    ];
+  }
+
   // ---------------------------------------------------------------- traps
 
   /** Take a trap (exception or interrupt) from the current pc, with delegation (3.1.8). */
   trap(cause: number, tval: number, interrupt: boolean): void {
+    if (this.hx !== undefined) {
+      hTrap(this, this.hx, cause, tval, interrupt);
+      return;
+    }
     const t = this.traps;
     if (interrupt) t.interrupts[cause]++;
     else t.exceptions[cause]++;
@@ -372,6 +444,10 @@ export class Hart {
 
   /** mret (3.3.2): back to MPP with MIE restored; MPRV cleared when leaving M. */
   mret(): void {
+    if (this.hx !== undefined) {
+      hMret(this, this.hx);
+      return;
+    }
     let s = this.mstatus;
     const mpp = ((s & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT) as Priv;
     s = (s & ~MSTATUS.MIE) | ((s & MSTATUS.MPIE) !== 0 ? MSTATUS.MIE : 0);
@@ -386,6 +462,10 @@ export class Hart {
 
   /** sret (3.3.2 / 4.1.1): back to SPP with SIE restored. */
   sret(): void {
+    if (this.hx !== undefined) {
+      hSret(this, this.hx);
+      return;
+    }
     let s = this.mstatus;
     const spp: Priv = (s & MSTATUS.SPP) !== 0 ? 1 : 0;
     s = (s & ~MSTATUS.SIE) | ((s & MSTATUS.SPIE) !== 0 ? MSTATUS.SIE : 0);
@@ -400,6 +480,7 @@ export class Hart {
 
   /** The highest-priority interrupt that is pending, enabled and takeable now, or -1. */
   pendingInterrupt(): number {
+    if (this.hx !== undefined) return hPendingInterrupt(this, this.hx);
     const pending = this.mip & this.mie;
     if (pending === 0) return -1;
     const mOn = this.priv < 3 || (this.mstatus & MSTATUS.MIE) !== 0;
@@ -428,6 +509,7 @@ export class Hart {
     if (this.stce && this.stimecmp > now && (!onlyEnabled || ((this.mie >> IRQ.STI) & 1) !== 0)) {
       next = Math.min(next, this.stimecmp);
     }
+    if (this.hx !== undefined) next = Math.min(next, hDeadline(this, this.hx, onlyEnabled));
     // Comparators whose high half saturated (Clint, csrWrite: 2^21 = past 2^53 ticks) never fire.
     return next >= COMPARATOR_NEVER ? NO_EVENT : next;
   }
@@ -490,6 +572,8 @@ export class Hart {
   translate(va: number, access: Access): number {
     const priv = access === ACCESS_FETCH ? this.priv : this.dataPriv;
     const tlb = access === ACCESS_FETCH ? this.itlb : this.dtlb;
+    if (this.hx !== undefined && isTwoStage(this, this.hx, access))
+      return this.translateGuest(tlb, va, access);
     if (this.satp >= 0 || priv === 3) {
       this.tIdx = tlb.scratch;
       this.tHit = 0;
@@ -511,13 +595,38 @@ export class Hart {
       tlb.counters.misses++;
     }
     const out = this.walkOut;
-    const cause = walk(this, this.satp & 0x3fffff, va, access, priv, sum, mxr, this.walkCounters, out);
+    const cause = walkTable(
+      SV32,
+      this.ptes,
+      this.satp & 0x3fffff,
+      va,
+      access,
+      priv,
+      sum,
+      mxr,
+      true,
+      this.walkCounters,
+      out,
+    );
     if (cause !== 0) {
       this.tCause = cause;
       return -1;
     }
     i = tlb.fill(vpn, asid, out.ppn, out.flags, out.mega);
     return this.translated(tlb, i, vpn);
+  }
+
+  /** Two-stage translation (hext/translate.ts) with the same result slots as translate(). */
+  private translateGuest(tlb: Tlb, va: number, access: Access): number {
+    const hx = this.hx as HState;
+    const ppn = translateTwoStage(this, hx, tlb, va, access);
+    if (ppn < 0) {
+      this.tCause = hx.cause;
+      return -1;
+    }
+    this.tIdx = hx.idx;
+    this.tHit = 1;
+    return ppn;
   }
 
   private translated(tlb: Tlb, i: number, vpn: number): number {
@@ -664,6 +773,7 @@ export class Hart {
     if (width === 4) this.ram32[off >>> 2] = value;
     else if (width === 2) this.ramU16[off >>> 1] = value;
     else this.ram[off] = value;
+    this.dirtyPages.mark(off >>> 12);
     const dec = this.decoded[off >>> 12];
     if (dec !== null) dec[(off & 0xffc) >>> 1] = 0;
   }
@@ -741,6 +851,8 @@ export class Hart {
    */
   peekPhys(va: number, fetch = false): number {
     const priv = fetch ? this.priv : this.dataPriv;
+    if (this.hx !== undefined && isTwoStage(this, this.hx, fetch ? ACCESS_FETCH : ACCESS_LOAD))
+      return peekTwoStage(this, this.hx, va >>> 0);
     if (this.satp >= 0 || priv === 3) return va >>> 0;
     return peekWalk(this, this.satp & 0x3fffff, va >>> 0);
   }
@@ -754,6 +866,7 @@ export class Hart {
       );
     }
     this.ram.set(bytes, off);
+    this.dirtyPages.markRange(off, bytes.length);
     this.flushDecoded();
   }
 
@@ -999,7 +1112,7 @@ export class Hart {
           break;
         case 40: // ecall
           this.pc = pc >>> 0;
-          this.exception(CAUSE.ECALL_U + this.priv, 0);
+          this.exception(CAUSE.ECALL_U + this.priv + (this.virt & this.priv), 0); // VS: 10
           break;
         case 41: // ebreak
           this.pc = pc >>> 0;
@@ -1007,6 +1120,7 @@ export class Hart {
           break;
         case 42: // sret
           this.pc = pc >>> 0;
+          if (this.virt !== 0 && this.virtualSystem("sret", pc, 0, 0)) break;
           if (this.priv === 0 || (this.priv === 1 && (this.mstatus & MSTATUS.TSR) !== 0)) {
             this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
             break;
@@ -1025,6 +1139,7 @@ export class Hart {
           continue;
         case 44: // wfi
           this.pc = pc >>> 0;
+          if (this.virt !== 0 && this.virtualSystem("wfi", pc, 0, 0)) break;
           // TW traps WFI below M; WFI in U-mode is illegal when S-mode exists (3.1.6.5).
           if (this.priv === 0 || (this.priv === 1 && (this.mstatus & MSTATUS.TW) !== 0)) {
             this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
@@ -1034,6 +1149,7 @@ export class Hart {
           break;
         case 45: // sfence.vma
           this.pc = pc >>> 0;
+          if (this.virt !== 0 && this.virtualSystem("sfence.vma", pc, rs1, rs2)) break;
           if (this.priv === 0 || (this.priv === 1 && (this.mstatus & MSTATUS.TVM) !== 0)) {
             this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
             break;
@@ -1102,6 +1218,28 @@ export class Hart {
           this.pc = pc >>> 0;
           this.atomic(d & 0xff, rd, x[rs1], x[rs2]);
           break;
+        case 71: // roi.begin
+          this.mark("begin", undefined);
+          break;
+        case 72: // roi.end
+          this.mark("end", rs1 === 0 ? undefined : x[rs1] >>> 0);
+          break;
+        case 73: // hfence.vvma
+        case 74: // hfence.gvma
+        case 75: // hlv.b
+        case 76: // hlv.bu
+        case 77: // hlv.h
+        case 78: // hlv.hu
+        case 79: // hlvx.hu
+        case 80: // hlv.w
+        case 81: // hlvx.wu
+        case 82: // hsv.b
+        case 83: // hsv.h
+        case 84: // hsv.w
+          this.pc = pc >>> 0;
+          if (this.hx === undefined) this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
+          else hInstruction(this, this.hx, d & 0xff, rd, rs1, rs2, this.wordAt(pc));
+          break;
         default:
           // OP_ILLEGAL: the immediate slot holds the instruction bits for mtval.
           this.pc = pc >>> 0;
@@ -1122,6 +1260,12 @@ export class Hart {
     return this.stopReason ?? "budget";
   }
 
+  /** A retired ROI mark: report it, and stop right after it when asked to. */
+  private mark(kind: RoiKind, ops: number | undefined): void {
+    this.onMark(kind, ops);
+    if (this.stopAtMark === kind) this.requestStop("mark");
+  }
+
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
   private memoHit(dc: { lookups: number; hits: number }, dtlb: Tlb, hit: number, i: number): void {
     dc.lookups += hit;
@@ -1138,6 +1282,13 @@ export class Hart {
     return true;
   }
 
+  /** sret, wfi and sfence.vma at V=1 (hext/trap.ts); true when it took care of the instruction. */
+  private virtualSystem(name: "sret" | "wfi" | "sfence.vma", pc: number, rs1: number, rs2: number): boolean {
+    const x = this.x;
+    const asid = x[rs2] & ((1 << this.config.asidBits) - 1);
+    return hVirtualSystem(this, this.hx as HState, name, this.wordAt(pc), rs1 !== 0, x[rs1], rs2 !== 0, asid);
+  }
+
   /** The instruction word at a pc that was just fetched (for mtval). */
   private wordAt(pc: number): number {
     return this.ram32[(this.fOff + (pc & 0xfff)) >>> 2] >>> 0;
@@ -1152,8 +1303,9 @@ export class Hart {
     // csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write; csrrw with rd = x0 does not read.
     const writes = kind === 0 || rs1 !== 0;
     const reads = kind !== 0 || rd !== 32;
-    if (!csrCheck(this, csr, writes)) {
-      this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(this.pc));
+    const fault = csrFault(this, csr, writes);
+    if (fault !== 0) {
+      this.exception(fault, this.wordAt(this.pc));
       return;
     }
     // Counters read as they were before this instruction; a write replaces its increment (Zicsr, "CSR Instructions").

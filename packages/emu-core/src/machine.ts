@@ -3,11 +3,14 @@
  * addresses, plus the HTIF tohost convention of the official RISC-V test
  * suites for images that define `tohost`. The run API lives here.
  */
+import { type Checkpoint, type CheckpointParticipant, Checkpoints } from "./checkpoint.ts";
 import { Clint } from "./devices/clint.ts";
 import { SifiveTest } from "./devices/sifive-test.ts";
 import { Uart16550 } from "./devices/uart16550.ts";
 import { DEFAULT_HART, Hart, type HartConfig, type MachineTrapHandler, type StopReason } from "./hart.ts";
+import { hextSnapshot } from "./hext/state.ts";
 import type { Image } from "./image.ts";
+import { measuredRoi, type Roi, type RoiKind, type RoiMark, roiRegions } from "./roi.ts";
 import { diffStats, type StatsSnapshot, trapSnapshot } from "./stats.ts";
 import type { TlbCounters } from "./tlb.ts";
 
@@ -26,6 +29,8 @@ export interface RunOptions {
    * one instruction at a time, so it is for debugging, not for measuring.
    */
   trace?: number;
+  /** Stop right after the next region-of-interest mark of this kind retires (reason "mark"). */
+  stopAtMark?: RoiKind;
 }
 
 export interface TraceEntry {
@@ -37,7 +42,7 @@ export interface TraceEntry {
 }
 
 export interface RunResult {
-  /** exit: the guest powered off (test device or HTIF); budget: maxInstructions spent; wfi: waiting with no interrupt that can ever arrive; stop: `until` said so. */
+  /** exit: the guest powered off (test device or HTIF); budget: maxInstructions spent; wfi: waiting with no interrupt that can ever arrive; stop: `until` said so; mark: the `stopAtMark` mark retired. */
   reason: StopReason;
   /** The guest's exit code when reason is "exit". */
   exitCode: number;
@@ -58,9 +63,12 @@ export class Machine {
   private readonly out: number[] = [];
   /** Extra counters from other layers (merged into snapshots). */
   readonly extraCounters: Array<() => Record<string, number>> = [];
+  /** Every region-of-interest mark retired so far, each with a full counter snapshot (roi.ts). */
+  readonly roiMarks: RoiMark[] = [];
   private tohost = -1;
   /** The last tohost write was an odd low half still waiting for its high half. */
   private htifLowPending = false;
+  private readonly checkpoints: Checkpoints;
 
   constructor(config: Partial<MachineConfig> = {}, onOutput?: (byte: number) => void) {
     this.hart = new Hart(config);
@@ -75,6 +83,57 @@ export class Machine {
     this.hart.addDevice(this.test);
     this.hart.addDevice(this.clint);
     this.hart.onWatchedStore = (pa) => this.htif(pa, sink);
+    this.hart.onMark = (kind, ops) => this.roiMarks.push({ kind, ops, stats: this.snapshot() });
+    // Every field of the machine and its hart is captured; the trap handler
+    // (a layer above, which joins as a participant) and the list of counter
+    // sources (wiring, not state) are not.
+    this.checkpoints = new Checkpoints(this.hart, this.hart.config, [this], () => [
+      ...(this.hart.handler ? [this.hart.handler] : []),
+      this.extraCounters,
+    ]);
+  }
+
+  /**
+   * Save the whole machine (hart, CSRs, counters, TLBs and their replacement
+   * state, devices, console output, RAM) and every participant's state, and
+   * start counting written pages from here. See checkpoint.ts.
+   */
+  checkpoint(): Checkpoint {
+    return this.checkpoints.take();
+  }
+
+  /**
+   * Bring the machine back to `cp`, which this machine took. Costs the RAM
+   * pages written since the latest checkpoint (since `cp` itself when it is
+   * the latest; restoring an older one copies every page ever written).
+   */
+  restore(cp: Checkpoint): void {
+    this.checkpoints.restore(cp);
+  }
+
+  /** Pages of RAM copied back by the last restore. */
+  get restoredPages(): number {
+    return this.checkpoints.restoredPages;
+  }
+
+  /** RAM pages written since the latest checkpoint or restore. */
+  get pagesWrittenSinceCheckpoint(): number {
+    return this.hart.dirtyPages.count;
+  }
+
+  /** A layer above the machine (a hypervisor) joins every later checkpoint and restore. */
+  addCheckpointParticipant(p: CheckpointParticipant): void {
+    this.checkpoints.participants.push(p);
+  }
+
+  /** The complete regions of interest so far, in order. */
+  roiRegions(): Roi[] {
+    return roiRegions(this.roiMarks);
+  }
+
+  /** The measured region: the last complete one, or the one at `index` (negative counts from the end). */
+  roi(index = -1): Roi | undefined {
+    return measuredRoi(this.roiMarks, index);
   }
 
   /** Install (or remove) the TypeScript machine-mode trap handler. */
@@ -110,6 +169,7 @@ export class Machine {
     let left = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
     let reason: StopReason = "budget";
     const ring: TraceEntry[] = [];
+    h.stopAtMark = opts.stopAtMark;
     if (opts.trace !== undefined && opts.trace > 0) {
       reason = this.runTraced(left, opts.trace, ring);
       left = 0;
@@ -124,6 +184,7 @@ export class Machine {
         break;
       }
     }
+    h.stopAtMark = undefined;
     return {
       reason,
       exitCode: reason === "exit" ? h.exitCode : 0,
@@ -163,9 +224,10 @@ export class Machine {
       },
       cycles: h.mcycle,
       time: h.mtime,
-      traps: trapSnapshot(h.traps),
+      traps: trapSnapshot(h.traps, h.hx !== undefined),
       tlb,
       walk: { ...h.walkCounters },
+      ...(h.hx !== undefined ? { hext: hextSnapshot(h.hx) } : {}),
       extra,
     };
   }

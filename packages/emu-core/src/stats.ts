@@ -3,6 +3,7 @@
  * code is (the hart, the TLBs, the walker); `snapshot()` gathers them into a
  * plain, JSON-friendly object that can be diffed.
  */
+import type { HfenceCounters } from "./hext/state.ts";
 import type { WalkCounters } from "./mmu.ts";
 import type { TlbCounters } from "./tlb.ts";
 
@@ -23,6 +24,16 @@ export const EXCEPTION_NAMES: Readonly<Record<number, string>> = {
   15: "store_page_fault",
 };
 
+/** Causes that exist only with the H extension (reported by machines that have it). */
+export const H_EXCEPTION_NAMES: Readonly<Record<number, string>> = {
+  ...EXCEPTION_NAMES,
+  10: "ecall_vs",
+  20: "fetch_guest_page_fault",
+  21: "load_guest_page_fault",
+  22: "virtual_instruction",
+  23: "store_guest_page_fault",
+};
+
 export const INTERRUPT_NAMES: Readonly<Record<number, string>> = {
   1: "supervisor_software",
   3: "machine_software",
@@ -32,16 +43,26 @@ export const INTERRUPT_NAMES: Readonly<Record<number, string>> = {
   11: "machine_external",
 };
 
+export const H_INTERRUPT_NAMES: Readonly<Record<number, string>> = {
+  ...INTERRUPT_NAMES,
+  2: "virtual_supervisor_software",
+  6: "virtual_supervisor_timer",
+  10: "virtual_supervisor_external",
+  12: "supervisor_guest_external",
+};
+
 /** Trap counters kept by the hart. */
 export class TrapCounters {
   /** Exceptions by cause (index = cause). */
-  readonly exceptions = new Float64Array(16);
+  readonly exceptions = new Float64Array(32);
   /** Interrupts by cause (index = interrupt number). */
-  readonly interrupts = new Float64Array(16);
+  readonly interrupts = new Float64Array(32);
   /** Traps taken into M-mode via mtvec, into S-mode via stvec, and by the TypeScript M-mode handler. */
   toM = 0;
   toS = 0;
   toHandler = 0;
+  /** Traps taken into VS-mode via vstvec (H extension). */
+  toVS = 0;
 }
 
 export interface StatsSnapshot {
@@ -54,10 +75,13 @@ export interface StatsSnapshot {
     toM: number;
     toS: number;
     toHandler: number;
+    toVS?: number;
   };
   /** One entry when the TLB is unified ("tlb"), two when split ("itlb", "dtlb"). */
   tlb: Record<string, TlbCounters>;
   walk: WalkCounters;
+  /** H extension (machines that have it): walks by stage and hfences by kind. The machine's own walks stay in `walk`. */
+  hext?: { walkVs: WalkCounters; walkG: WalkCounters; hfence: HfenceCounters };
   /** Counters contributed by other layers (a hypervisor, devices, ...). */
   extra: Record<string, number>;
 }
@@ -68,13 +92,15 @@ function named(counts: Float64Array, names: Readonly<Record<number, string>>): R
   return out;
 }
 
-export function trapSnapshot(t: TrapCounters): StatsSnapshot["traps"] {
+/** The trap counters by name; a machine with the H extension also reports its causes and traps into VS. */
+export function trapSnapshot(t: TrapCounters, withH = false): StatsSnapshot["traps"] {
   return {
-    exceptions: named(t.exceptions, EXCEPTION_NAMES),
-    interrupts: named(t.interrupts, INTERRUPT_NAMES),
+    exceptions: named(t.exceptions, withH ? H_EXCEPTION_NAMES : EXCEPTION_NAMES),
+    interrupts: named(t.interrupts, withH ? H_INTERRUPT_NAMES : INTERRUPT_NAMES),
     toM: t.toM,
     toS: t.toS,
     toHandler: t.toHandler,
+    ...(withH ? { toVS: t.toVS } : {}),
   };
 }
 

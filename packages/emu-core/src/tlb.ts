@@ -93,8 +93,22 @@ export class Tlb {
    * ASID key is 512 for global entries and 0 for every entry when the TLB is
    * untagged. Megapages have their own index keyed by VPN[1].
    */
-  private readonly index: IntMap;
-  private readonly megaIndex: IntMap;
+  private index: IntMap;
+  private megaIndex: IntMap;
+  /**
+   * Address spaces (H extension): space 0 holds the translations of V=0, space
+   * 1 + VMID those of the guests run with that VMID, so entries are tagged
+   * with the VMID as well as the ASID. Each space has its own content index;
+   * lookups and fills use the selected one (selectSpace).
+   */
+  private readonly spaceIndex: IntMap[] = [];
+  private readonly spaceMega: IntMap[] = [];
+  /** The space of each entry. */
+  readonly spaceOf: Int32Array;
+  /** The selected space. */
+  space = 0;
+  /** G-stage leaf flags of entries in guest spaces (two-stage translations), 0 elsewhere. */
+  readonly gflags: Uint8Array;
   private rng: number;
   readonly counters: TlbCounters = {
     lookups: 0,
@@ -143,7 +157,23 @@ export class Tlb {
     }
     this.index = new IntMap(config.entries);
     this.megaIndex = new IntMap(config.entries);
+    this.spaceIndex[0] = this.index;
+    this.spaceMega[0] = this.megaIndex;
+    this.spaceOf = new Int32Array(n);
+    this.gflags = new Uint8Array(n);
     this.rng = config.seed >>> 0 || 1;
+  }
+
+  /** Make `space` the one lookups and fills use (0 = V=0; 1 + VMID for guests). */
+  selectSpace(space: number): void {
+    if (space === this.space) return;
+    if (this.spaceIndex[space] === undefined) {
+      this.spaceIndex[space] = new IntMap(this.entries);
+      this.spaceMega[space] = new IntMap(this.entries);
+    }
+    this.space = space;
+    this.index = this.spaceIndex[space];
+    this.megaIndex = this.spaceMega[space];
   }
 
   /** Index of the scratch slot used by memos when translation is off (always its set's MRU). */
@@ -236,6 +266,8 @@ export class Tlb {
     this.asid[i] = asid;
     this.ppn[i] = mega ? ppn & ~0x3ff : ppn;
     this.flags[i] = flags;
+    this.spaceOf[i] = this.space;
+    this.gflags[i] = 0;
     map.set(key, i);
     this.touch(i);
     this.counters.fills++;
@@ -264,7 +296,8 @@ export class Tlb {
     const mega = this.kind[i] === 2;
     const global = (this.flags[i] & PTE.G) !== 0;
     const key = this.key(mega ? this.vpn[i] >>> 10 : this.vpn[i], this.asid[i], global);
-    const map = mega ? this.megaIndex : this.index;
+    const space = this.spaceOf[i];
+    const map = mega ? this.spaceMega[space] : this.spaceIndex[space];
     if (map.get(key) === i) map.delete(key);
     this.kind[i] = 0;
     this.demote(i);
@@ -275,7 +308,8 @@ export class Tlb {
    * sfence.vma semantics (privileged spec 4.2.1). `hasAddr`/`hasAsid` say
    * whether rs1/rs2 were registers other than x0. Without ASID tags the TLB
    * cannot tell address spaces apart, so an sfence that names an ASID drops
-   * every entry it would drop for all ASIDs (globals included).
+   * every entry it would drop for all ASIDs (globals included). It acts on
+   * the selected space only (sfence.vma at V=0; hfence.vvma in the guest's).
    */
   flush(hasAddr: boolean, vaddr: number, hasAsid: boolean, asid: number): void {
     const c = this.counters;
@@ -285,14 +319,33 @@ export class Tlb {
     else c.flushAll++;
     const byAsid = hasAsid && this.config.asidTags;
     const vpn = vaddr >>> 12;
+    const space = this.space;
     for (let i = 0; i < this.entries; i++) {
       const kind = this.kind[i];
-      if (kind === 0) continue;
+      if (kind === 0 || this.spaceOf[i] !== space) continue;
       if (hasAddr && this.vpn[i] !== (kind === 2 ? vpn & ~0x3ff : vpn)) continue;
       if (byAsid && (this.asid[i] !== asid || (this.flags[i] & PTE.G) !== 0)) continue;
       this.drop(i);
       c.entriesFlushed++;
     }
+  }
+
+  /**
+   * Drop every entry of a guest space (hfence.gvma: the TLB holds combined
+   * translations, so a fence of one guest-physical page names them all), or
+   * of every guest space when `space` is undefined. Returns how many.
+   */
+  flushGuest(space: number | undefined): number {
+    let n = 0;
+    for (let i = 0; i < this.entries; i++) {
+      if (this.kind[i] === 0) continue;
+      const s = this.spaceOf[i];
+      if (s === 0 || (space !== undefined && s !== space)) continue;
+      this.drop(i);
+      this.counters.entriesFlushed++;
+      n++;
+    }
+    return n;
   }
 
   /** Number of valid entries (for tests and reports). */

@@ -250,7 +250,12 @@ describe("shadowlab-emu run", () => {
       ["--trace -1", () => ["run", hello(), "--trace", "-1"], /--trace/],
       ["--tlb-replacement fifo", () => ["run", hello(), "--tlb-replacement", "fifo"], /fifo/],
       ["an unknown option", () => ["run", hello(), "--bogus"], /bogus/],
-      ["a missing file argument", () => ["run"], /argument/],
+      ["a missing file argument", () => ["run"], /nothing to run/],
+      [
+        "a kernel that is not one",
+        () => ["run", "--kernel", join(dir, "nope.img")],
+        /--kernel .*no such file/,
+      ],
       ["disasm of a missing file", () => ["disasm", join(dir, "nope.elf")], /no such file/],
     ];
 

@@ -7,10 +7,11 @@ describe("ISA table", () => {
     expect((spec.match & ~spec.mask) >>> 0).toBe(0);
   });
 
-  it("no word matches two rows", () => {
+  it("no word matches two rows, but a HINT and its base row", () => {
     const overlaps: string[] = [];
     for (const [i, a] of TABLE.entries()) {
       for (const b of TABLE.slice(i + 1)) {
+        if (a.hintOf === b.name || b.hintOf === a.name) continue;
         // some word matches both iff they agree on the bits both masks fix
         if (((a.match ^ b.match) & a.mask & b.mask) >>> 0 === 0) overlaps.push(`${a.name}/${b.name}`);
       }

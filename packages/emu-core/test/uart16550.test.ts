@@ -99,13 +99,15 @@ describe("Uart16550 on the virt board", () => {
     expect(dev.load(MCR, 1)).toBe(0x0f);
   });
 
-  it("reports no pending interrupt in IIR, with the FIFO bits after FCR enables FIFOs", () => {
+  it("reports no pending interrupt in IIR while IER enables none, with the FIFO bits after FCR enables FIFOs", () => {
     const { dev } = uart();
+    dev.pushInput("x");
     expect(dev.load(IIR, 1)).toBe(0x01);
     dev.store(FCR, 1, 0x07);
     expect(dev.load(IIR, 1)).toBe(0xc1);
     dev.store(FCR, 1, 0x00);
     expect(dev.load(IIR, 1)).toBe(0x01);
+    expect(dev.interruptPending).toBe(false);
   });
 
   it("does not drop queued input when the guest resets the FIFOs", () => {
@@ -133,16 +135,20 @@ describe("Uart16550 on the virt board", () => {
     expect(uart().dev.load(MSR, 1)).toBe(0xb0);
   });
 
-  it("loops transmitted bytes and modem lines back in loopback mode", () => {
+  it("loops transmitted bytes and modem lines back in loopback mode, with MSR deltas reset by reading MSR", () => {
     const { dev, sent } = uart();
     dev.store(MCR, 1, 0x10 | 0x0b); // LOOP, OUT2, RTS, DTR
+    // DTR, RTS, OUT2 loop back to DSR, CTS, DCD: the same lines as before, so no deltas.
     expect(dev.load(MSR, 1)).toBe(0x80 | 0x10 | 0x20); // DCD, CTS, DSR
     dev.store(THR, 1, 0x55);
     expect(sent).toEqual([]);
     expect(dev.load(LSR, 1) & 1).toBe(1);
     expect(dev.load(RBR, 1)).toBe(0x55);
-    dev.store(MCR, 1, 0x14); // LOOP, OUT1
-    expect(dev.load(MSR, 1)).toBe(0x40); // RI
+    dev.store(MCR, 1, 0x14); // LOOP, OUT1: CTS, DSR, DCD drop, RI rises
+    expect(dev.load(MSR, 1)).toBe(0x40 | 0x08 | 0x02 | 0x01); // RI, DDCD, DDSR, DCTS
+    expect(dev.load(MSR, 1)).toBe(0x40);
+    dev.store(MCR, 1, 0x10); // RI goes inactive: trailing edge
+    expect(dev.load(MSR, 1)).toBe(0x04);
   });
 
   it("acts on the low byte for 2- and 4-byte accesses, zero-extended", () => {

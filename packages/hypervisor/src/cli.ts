@@ -1,14 +1,24 @@
 /**
- * `shadowlab-hv run <image.elf> --strategy <name>`: run a guest image under
+ * `shadowlab-hv run <image.elf> --strategy <name>`, or
+ * `shadowlab-hv run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] --strategy <name>`
+ * (the QEMU boot protocol; the hypervisor serves SBI): run a guest image under
  * the hypervisor (or, with `--strategy native`, on the bare machine for
  * comparison), print its console, then its counters on stderr (`--json FILE`
  * writes them for machines). User mistakes are one line and exit code 2.
  */
 import { writeFileSync } from "node:fs";
 import {
+  addKernelOptions,
   addMachineOptions,
+  BootError,
+  type BootFiles,
+  bootFiles,
+  bootMachine,
+  DEFAULT_HART,
   EXIT_BUDGET,
   EXIT_WFI,
+  type Image,
+  type KernelFlags,
   loadImage,
   Machine,
   machineConfig,
@@ -63,7 +73,28 @@ export function counterTable(stats: StatsSnapshot): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v.toLocaleString("en")}`).join("\n");
 }
 
-function runCommand(path: string, flags: RunFlags, io: HvIo): number {
+/** The ELF or the boot-protocol files the flags name. */
+function guestProgram(path: string | undefined, flags: RunFlags, ramSize: number): Image | BootFiles {
+  if (flags.kernel !== undefined) {
+    if (path !== undefined) throw new UsageError("give either an ELF to run or --kernel, not both");
+    return bootFiles(flags as KernelFlags, ramSize);
+  }
+  if (path === undefined) throw new UsageError("nothing to run: give an ELF or --kernel <Image|vmlinux>");
+  for (const f of ["initrd", "append", "dtb", "bios"])
+    if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --kernel`);
+  return loadImage(path);
+}
+
+function runCommand(path: string | undefined, flags: RunFlags, io: HvIo): number {
+  try {
+    return runProgram(path, flags, io);
+  } catch (e) {
+    if (e instanceof BootError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number {
   const names = strategyNames();
   if (flags.strategy !== "native" && !names.includes(flags.strategy)) {
     throw new UsageError(
@@ -71,21 +102,23 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
     );
   }
   const config = machineConfig(flags as never);
-  const image = loadImage(path);
+  const guestRam = flags.guestRamMib * 2 ** 20;
+  const native = flags.strategy === "native";
+  const image = guestProgram(path, flags, native ? (config.ramSize ?? DEFAULT_HART.ramSize) : guestRam);
   let stats: StatsSnapshot;
   let code: number;
   let reason: string;
   if (flags.strategy === "native") {
     const m = new Machine(config, undefined);
-    m.load(image);
+    if ("kernel" in image) bootMachine(m, image);
+    else m.load(image);
     const r = m.run({ maxInstructions: flags.maxInstructions });
     io.out(m.output);
     stats = r.stats;
     reason = r.reason;
     code = r.reason === "exit" ? r.exitCode & 0xff : r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
   } else {
-    const guestRam = flags.guestRamMib * 2 ** 20;
-    if (!image.symbols.supervisor_entry) {
+    if (!("kernel" in image) && !image.symbols.supervisor_entry) {
       throw new UsageError(
         `${path}: no "supervisor_entry" symbol; the hypervisor starts guests at their S-mode entry`,
       );
@@ -95,7 +128,7 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
       guestRamSize: guestRam,
       ...(flags.shadowBudgetPages ? { shadowBudgetPages: flags.shadowBudgetPages } : {}),
     });
-    hv.addGuest(image, flags.strategy, path);
+    hv.addGuest(image, flags.strategy, path ?? (flags.kernel as string));
     const r = hv.run({ maxInstructions: flags.maxInstructions });
     const g = r.guests[0];
     io.out(g.output);
@@ -122,26 +155,30 @@ function runCommand(path: string, flags: RunFlags, io: HvIo): number {
 
 /** The `run` command, ready to mount under another program (the `shadowlab` CLI mounts it as `run`). */
 export function hvCommands(parent: Command, io: HvIo, done: (code: number) => void): Command {
-  addMachineOptions(
-    parent
-      .command("run")
-      .description("run a guest image under the hypervisor (or natively with --strategy native)")
-      .argument("<image.elf>", "a guest image with a supervisor_entry symbol")
-      .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
-      .option("--json <file>", "write the counters as JSON")
-      .option("--max-instructions <n>", "stop after this many instructions", positive("--max-instructions"))
-      .option(
-        "--shadow-budget-pages <n>",
-        "machine pages the cached shadows of a guest may use before LRU reclaim",
-        positive("--shadow-budget-pages"),
-      )
-      .option(
-        "--guest-ram-mib <n>",
-        "guest-physical RAM in MiB",
-        positive("--guest-ram-mib"),
-        DEFAULT_HYPERVISOR.guestRamSize / 2 ** 20,
-      ),
-  ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
+  addKernelOptions(
+    addMachineOptions(
+      parent
+        .command("run")
+        .description(
+          "run a guest image or --kernel under the hypervisor (or natively with --strategy native)",
+        )
+        .argument("[image.elf]", "a guest image with a supervisor_entry symbol")
+        .requiredOption("--strategy <name>", `native or a paging strategy: ${strategyNames().join(", ")}`)
+        .option("--json <file>", "write the counters as JSON")
+        .option("--max-instructions <n>", "stop after this many instructions", positive("--max-instructions"))
+        .option(
+          "--shadow-budget-pages <n>",
+          "machine pages the cached shadows of a guest may use before LRU reclaim",
+          positive("--shadow-budget-pages"),
+        )
+        .option(
+          "--guest-ram-mib <n>",
+          "guest-physical RAM in MiB",
+          positive("--guest-ram-mib"),
+          DEFAULT_HYPERVISOR.guestRamSize / 2 ** 20,
+        ),
+    ),
+  ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
   return parent;
 }
 

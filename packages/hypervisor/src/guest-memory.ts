@@ -64,6 +64,7 @@ export class GuestMemory {
       const n = Math.min(PAGE - (at % PAGE), bytes.length - off);
       const ma = this.machineAddr(at) - RAM_BASE;
       this.hart.ram.set(bytes.subarray(off, off + n), ma);
+      this.hart.noteRamWrite(ma, n);
       off += n;
     }
     this.hart.flushDecoded();

@@ -5,12 +5,14 @@
  * when the hardware walker would, because the guest may read them.
  */
 import {
-  ACCESS_STORE,
   type Access,
   accessFaultCause,
+  newWalkCounters,
   PTE,
-  pageFaultCause,
-  permits,
+  type PteMemory,
+  SV32,
+  WalkResult,
+  walkTable,
 } from "@shadowlab/emu-core";
 import type { GuestMemory } from "./guest-memory.ts";
 
@@ -36,10 +38,35 @@ export class GuestWalkResult {
 
 const BARE_FLAGS = PTE.V | PTE.R | PTE.W | PTE.X | PTE.A | PTE.D;
 
+/** The guest's PTEs, read and written in guest-physical memory. */
+class GuestPtes implements PteMemory {
+  cause = 0;
+  mem: GuestMemory | undefined;
+
+  readPte(gpa: number, access: Access): number {
+    const mem = this.mem as GuestMemory;
+    if (!mem.isRam(gpa)) {
+      this.cause = accessFaultCause(access);
+      return -1;
+    }
+    return mem.read32(gpa) >>> 0;
+  }
+
+  writePte(gpa: number, pte: number): void {
+    this.mem?.write32(gpa, pte);
+  }
+}
+
+const ptes = new GuestPtes();
+const result = new WalkResult();
+/** The hypervisor's software walks are not machine references: their counts stay here, unreported. */
+const uncounted = newWalkCounters();
+
 /**
- * Walk guest satp's table for `va`. Returns 0 on success (result in `out`),
- * else the exception cause the guest must see. With `update`, A (and D for a
- * store) are written back into the guest PTE as hardware does.
+ * Walk guest satp's table for `va` with the one walker (emu-core walker.ts).
+ * Returns 0 on success (result in `out`), else the exception cause the guest
+ * must see. With `update`, A (and D for a store) are written back into the
+ * guest PTE as hardware does.
  */
 export function guestWalk(
   mem: GuestMemory,
@@ -58,31 +85,25 @@ export function guestWalk(
     out.mega = false;
     return 0;
   }
-  let table = (satp & 0x3fffff) * 4096;
-  for (let level = 1; level >= 0; level--) {
-    const index = level === 1 ? va >>> 22 : (va >>> 12) & 0x3ff;
-    const pteAddr = table + index * 4;
-    if (level === 1) out.rootPteAddr = pteAddr;
-    if (!mem.isRam(pteAddr)) return accessFaultCause(access);
-    let pte = mem.read32(pteAddr);
-    if ((pte & PTE.V) === 0 || ((pte & PTE.R) === 0 && (pte & PTE.W) !== 0)) return pageFaultCause(access);
-    const ppn = pte >>> 10;
-    if ((pte & (PTE.R | PTE.X)) === 0) {
-      table = ppn * 4096;
-      continue;
-    }
-    if (!permits(pte, access, view.priv, view.sum, view.mxr)) return pageFaultCause(access);
-    if (level === 1 && (ppn & 0x3ff) !== 0) return pageFaultCause(access);
-    const want = PTE.A | (access === ACCESS_STORE ? PTE.D : 0);
-    if (update && (pte & want) !== want) {
-      pte |= want;
-      mem.write32(pteAddr, pte);
-    }
-    out.gppn = level === 1 ? ppn | ((va >>> 12) & 0x3ff) : ppn;
-    out.flags = pte & 0xff;
-    out.pteAddr = pteAddr;
-    out.mega = level === 1;
-    return 0;
-  }
-  return pageFaultCause(access);
+  ptes.mem = mem;
+  const cause = walkTable(
+    SV32,
+    ptes,
+    satp & 0x3fffff,
+    va,
+    access,
+    view.priv,
+    view.sum,
+    view.mxr,
+    update,
+    uncounted,
+    result,
+  );
+  out.rootPteAddr = result.rootPteAddr;
+  if (cause !== 0) return cause;
+  out.gppn = result.ppn;
+  out.flags = result.flags;
+  out.pteAddr = result.pteAddr;
+  out.mega = result.mega;
+  return 0;
 }

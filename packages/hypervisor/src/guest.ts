@@ -3,7 +3,15 @@
  * devices (its own UART and test device, at the virt board's addresses),
  * its paging strategy, and its registers while another guest runs.
  */
-import { type Device, type Hart, type Image, SifiveTest, Uart16550 } from "@shadowlab/emu-core";
+import {
+  type BootFiles,
+  bootLayout,
+  type Device,
+  type Hart,
+  type Image,
+  SifiveTest,
+  Uart16550,
+} from "@shadowlab/emu-core";
 import type { AsidAllocator } from "./asid-allocator.ts";
 import type { HvCounters } from "./counters.ts";
 import { GuestClint } from "./guest-clint.ts";
@@ -45,7 +53,7 @@ export class Guest {
     hart: Hart,
     pages: MachinePages,
     ramSize: number,
-    image: Image,
+    image: Image | BootFiles,
     factory: StrategyFactory,
     readonly counters: HvCounters,
     asids: AsidAllocator,
@@ -54,9 +62,6 @@ export class Guest {
     shadowLimit = Number.POSITIVE_INFINITY,
   ) {
     this.memory = new GuestMemory(hart, pages, ramSize);
-    // The guest's satp implements the ASID bits the machine's does (csrfile.ts: none without ASID tags).
-    const asidBits = hart.itlb.config.asidTags && hart.dtlb.config.asidTags ? hart.config.asidBits : 0;
-    this.vcpu.asidMask = ((1 << asidBits) - 1) << 22;
     this.shadowPages = new ShadowPages(pages, shadowLimit, name);
     this.uart = new Uart16550((b) => this.out.push(b));
     this.test = new SifiveTest((code) => {
@@ -67,6 +72,10 @@ export class Guest {
     this.devices = [this.uart, this.test, new GuestClint(hart)];
     this.core = new ShadowCore(hart, this.vcpu, this.memory, this.shadowPages, this.devices, counters, asids);
     this.strategy = factory(this.core);
+    if ("kernel" in image) {
+      this.pc = this.bootKernel(image, ramSize);
+      return;
+    }
     for (const s of image.sections) {
       this.memory.load(s.addr, s.bytes);
       const extra = (s.memSize ?? s.bytes.length) - s.bytes.length;
@@ -80,6 +89,19 @@ export class Guest {
     }
     // The boot stub's part: the guest starts in S-mode, translation off, interrupts off.
     this.pc = entry >>> 0;
+  }
+
+  /**
+   * The QEMU boot protocol with the SBI outside the guest: nothing at the RAM
+   * base, the kernel where it goes after a firmware, a0 = hart id 0, a1 = DTB.
+   */
+  private bootKernel(files: BootFiles, ramSize: number): number {
+    const layout = bootLayout({ ...files, bios: "external", ramSize }, (gpa, bytes) =>
+      this.memory.load(gpa, bytes),
+    );
+    this.regs[10] = 0;
+    this.regs[11] = layout.dtb.start | 0;
+    return layout.kernelEntry;
   }
 
   /** Everything the guest wrote to its console. */

@@ -11,6 +11,7 @@ export {
   Hypervisor,
   type HypervisorConfig,
 } from "./monitor.ts";
+export { describeStrategy, STRATEGY_DESCRIPTIONS } from "./paging/descriptions.ts";
 export { STRATEGIES, strategyFactory, strategyNames } from "./paging/registry.ts";
 export { FAULT, type FaultOutcome, type PagingStrategy, type StrategyFactory } from "./paging/strategy.ts";
 export { ShadowCore, shadowFlags } from "./shadow-core.ts";

@@ -76,6 +76,7 @@ export class MachinePages {
   release(ppn: number): void {
     const off = ppn * PAGE - RAM_BASE;
     this.hart.ram.fill(0, off, off + PAGE);
+    this.hart.noteRamWrite(off, PAGE);
     this.inUse--;
     this.free.push(ppn);
   }

@@ -12,6 +12,8 @@ import {
   ACCESS_LOAD,
   ACCESS_STORE,
   type Access,
+  asidLen,
+  type BootFiles,
   CAUSE,
   COMPARATOR_NEVER,
   CSR,
@@ -28,6 +30,7 @@ import {
   Machine,
   type MachineConfig,
   type MachineTrapHandler,
+  type RoiKind,
   rdOf,
   rs1Of,
   rs2Of,
@@ -35,11 +38,14 @@ import {
   specByName,
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
+import { MonitorCheckpoint } from "./checkpoint.ts";
 import { HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
 import { MachinePages } from "./machine-pages.ts";
 import { strategyFactory } from "./paging/registry.ts";
 import { FAULT } from "./paging/strategy.ts";
+import { type SbiPort, sbiCall } from "./sbi.ts";
+import { trapModeSbiPort } from "./sbi-port.ts";
 import { defaultShadowBudget, SHADOW_HEADROOM_PAGES } from "./shadow-pages.ts";
 import { VS_INTERRUPTS } from "./vcpu.ts";
 import {
@@ -69,6 +75,13 @@ export interface HypervisorConfig {
   shadowBudgetPages: number | "auto";
   /** Hard limit on one guest's shadow pages; "auto": the budget plus SHADOW_HEADROOM_PAGES. */
   shadowLimitPages: number | "auto";
+  /**
+   * satp.ASID bits each guest sees. Default: what the machine implements
+   * (none without ASID tags), the ASIDLEN the guest would see natively. More
+   * than the machine has is legal (the monitor maps guest ASIDs onto machine
+   * ASIDs and recycles them), but then the guest sees a different machine.
+   */
+  guestAsidBits?: number;
 }
 
 export const DEFAULT_HYPERVISOR: HypervisorConfig = {
@@ -94,9 +107,10 @@ export interface HvRunResult {
   instructions: number;
   /** Machine counters plus the hypervisor's (`extra`, prefixed `hv.`). */
   stats: StatsSnapshot;
+  /** The run stopped right after the `stopAtMark` region-of-interest mark retired. */
+  stoppedAtMark: boolean;
 }
 
-const SBI_ERR_NOT_SUPPORTED = -2;
 const CSRRW_OP = specByName("csrrw")?.op ?? 0;
 /** Supervisor interrupts in the order the spec gives them priority (SEI > SSI > STI). */
 const VS_PRIORITY = [IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
@@ -111,6 +125,7 @@ export class Hypervisor implements MachineTrapHandler {
   private readonly asids: AsidAllocator;
   private current: Guest | undefined;
   private readonly tagged: boolean;
+  private readonly sbiPorts = new Map<Guest, SbiPort>();
 
   constructor(config: Partial<HypervisorConfig> = {}) {
     // A partial machine configuration (say, only asidBits) keeps the default machine's RAM.
@@ -126,6 +141,7 @@ export class Hypervisor implements MachineTrapHandler {
     this.tagged = this.hart.itlb.config.asidTags;
     this.machine.setTrapHandler(this);
     this.machine.extraCounters.push(() => this.counters.snapshot("hv."));
+    this.machine.addCheckpointParticipant(new MonitorCheckpoint(this));
     // Every trap comes to the monitor; only the machine timer interrupts it.
     const h = this.hart;
     csrWrite(h, CSR.medeleg, 0);
@@ -135,8 +151,13 @@ export class Hypervisor implements MachineTrapHandler {
     h.setPriv(0);
   }
 
-  /** Add a guest running `image` (which must define `supervisor_entry`) under the named paging strategy. */
-  addGuest(image: Image, strategy: string, name = `guest${this.guests.length}`): Guest {
+  /**
+   * Add a guest under the named paging strategy: an ELF `image` that defines
+   * `supervisor_entry`, or a kernel booted by the QEMU boot protocol (BootFiles;
+   * its `bios` is ignored: the hypervisor serves SBI and the guest starts in
+   * pretend S-mode with a0 = hart id, a1 = DTB).
+   */
+  addGuest(image: Image | BootFiles, strategy: string, name = `guest${this.guests.length}`): Guest {
     const { budget, limit } = this.shadowBudget();
     // The guest's RAM and shadow limit are promised now, so no other guest can take them later.
     if (Number.isFinite(limit)) this.pages.reserve(this.config.guestRamSize / 4096 + limit, name);
@@ -154,6 +175,7 @@ export class Hypervisor implements MachineTrapHandler {
       limit,
     );
     g.core.budgetPages = budget;
+    g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
     this.guests.push(g);
     return g;
   }
@@ -166,22 +188,29 @@ export class Hypervisor implements MachineTrapHandler {
     return { budget, limit: l === "auto" ? budget + SHADOW_HEADROOM_PAGES : l };
   }
 
-  /** Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent. */
-  run(opts: { maxInstructions?: number } = {}): HvRunResult {
+  /**
+   * Run the guests until they have all stopped or `maxInstructions` (retired plus exits) are spent, or,
+   * with `stopAtMark`, right after a guest retires that region-of-interest mark (the machine records
+   * every mark with its counters, the hypervisor's included).
+   */
+  run(opts: { maxInstructions?: number; stopAtMark?: RoiKind } = {}): HvRunResult {
     const h = this.hart;
     const before = this.machine.snapshot();
     const startInstret = h.instret;
     let budget = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
-    while (budget > 0) {
+    let stoppedAtMark = false;
+    h.stopAtMark = opts.stopAtMark;
+    while (budget > 0 && !stoppedAtMark) {
       const g = this.pickGuest();
       if (!g) break;
       this.switchTo(g);
       const n = Math.min(budget, this.guests.length > 1 ? this.config.slice : 2 ** 30);
       const retired = h.instret;
       const exits = h.traps.toHandler;
-      h.run(n);
+      stoppedAtMark = h.run(n) === "mark";
       budget -= Math.max(1, h.instret - retired + (h.traps.toHandler - exits));
     }
+    h.stopAtMark = undefined;
     this.saveCurrent();
     return {
       guests: this.guests.map((g) => ({
@@ -193,6 +222,7 @@ export class Hypervisor implements MachineTrapHandler {
       })),
       instructions: h.instret - startInstret,
       stats: diffStats(this.machine.snapshot(), before),
+      stoppedAtMark,
     };
   }
 
@@ -272,7 +302,7 @@ export class Hypervisor implements MachineTrapHandler {
       case CAUSE.ECALL_U:
         // The guest runs in real U-mode either way; its pretend mode says whose ecall it is.
         if (g.vcpu.mode === 0) this.reflect(g, CAUSE.ECALL_U, 0);
-        else this.supervisorEcall();
+        else this.supervisorEcall(g);
         return;
       case CAUSE.FETCH_PAGE_FAULT:
         this.pageFault(g, tval, ACCESS_FETCH);
@@ -321,13 +351,20 @@ export class Hypervisor implements MachineTrapHandler {
     }
   }
 
-  /** ecall from pretend-S would go to M-mode firmware: answer as an SBI that implements nothing. */
-  private supervisorEcall(): void {
+  /** ecall from pretend-S would go to M-mode firmware: the hypervisor serves SBI in its place (sbi.ts). */
+  private supervisorEcall(g: Guest): void {
     this.counters.add("exit.sbi");
     this.hart.reservation = -1; // natively the ecall traps into M-mode firmware
-    this.hart.x[10] = SBI_ERR_NOT_SUPPORTED;
-    this.hart.x[11] = 0;
-    this.hart.pc = (this.hart.pc + 4) >>> 0;
+    const x = this.hart.x;
+    this.hart.pc = (this.hart.pc + 4) >>> 0; // returns after the ecall, as mret to mepc + 4 does
+    let port = this.sbiPorts.get(g);
+    if (!port) {
+      port = trapModeSbiPort(g, this.hart, (guest) => this.waitForInterrupt(guest));
+      this.sbiPorts.set(g, port);
+    }
+    const r = sbiCall(port, this.counters, x.subarray(10, 16), x[16], x[17]);
+    x[10] = r.a0;
+    if (r.a1 !== undefined) x[11] = r.a1;
   }
 
   // ------------------------------------------------------------------ instruction emulation

@@ -21,14 +21,14 @@ export class VCpu {
   scause = 0;
   stval = 0;
   satp = 0;
-  /** The satp.ASID bits the guest's hart implements: the machine's (none when its TLB has no ASID tags). */
-  asidMask = 0x1ff << 22;
   sie = 0;
   /** Software-set pending bits (SSIP, SEIP); STIP comes from stimecmp (Sstc). */
   sipSw = 0;
   stimecmp = Number.MAX_SAFE_INTEGER;
   scounteren = 0;
   senvcfg = 0;
+  /** ASIDLEN of the guest's satp: the monitor sets it to what the machine implements (transparency). */
+  asidBits = 9;
 
   get sum(): boolean {
     return (this.sstatus & MSTATUS.SUM) !== 0;

@@ -103,7 +103,8 @@ export function vcsrWrite(v: VCpu, csr: number, value: number): number {
       v.stval = value;
       return VCSR_EFFECT.NONE;
     case CSR.satp:
-      v.satp = value & (0x8000_0000 | v.asidMask | 0x3fffff);
+      // The guest's ASIDLEN is the one it has natively (HypervisorConfig.guestAsidBits).
+      v.satp = value & (0x8000_0000 | (((1 << v.asidBits) - 1) << 22) | 0x3fffff);
       return VCSR_EFFECT.SATP;
     case CSR.scounteren:
       v.scounteren = value;

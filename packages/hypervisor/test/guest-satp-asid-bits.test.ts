@@ -14,7 +14,11 @@ import { buildGuest } from "./support/hv-guest.ts";
 const image = buildGuest({
   body(g) {
     // Bare mode with an ASID: written and read back, translation stays off.
-    g.a.li("t0", 0x1ab << 22).csrw("satp", "t0").csrr("s2", "satp").csrw("satp", "zero");
+    g.a
+      .li("t0", 0x1ab << 22)
+      .csrw("satp", "t0")
+      .csrr("s2", "satp")
+      .csrw("satp", "zero");
     g.show("satp", "s2");
   },
 });

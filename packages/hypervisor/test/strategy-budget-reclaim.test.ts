@@ -66,6 +66,7 @@ describe("a shadow budget forces reclaim in the middle of ctxswitch (16 processe
     const run = expectNative(workloadImage("ctxswitch", { ...PARAMS, asid: true }), TAGGED, {
       shadowBudgetPages: 16,
       machine: { asidBits: 2 },
+      guestAsidBits: 9, // the native machine's, as the comparison runs there
     });
     expect(hv(run, "shadow.reclaimed")).toBeGreaterThan(0);
     expect(hv(run, "asid.recycle")).toBeGreaterThan(0);

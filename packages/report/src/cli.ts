@@ -6,7 +6,7 @@
  * Exit codes: 0 report written; 1 the results could not be read (the message
  * says which file and what is wrong); 2 a mistake on the command line.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
@@ -104,17 +104,31 @@ export function reportCommands(parent: Command, io: ReportIo, done: (code: numbe
     parent.description("charts (Vega-Lite, SVG, PNG) and an offline HTML report from stored results");
   return parent
     .argument("<dir>", "a suite's results directory (results/quick), or a directory of them (results)")
-    .option("-o, --out <dir>", "write report.html and charts/ here instead of beside the results")
+    .option("--out <dir>", "write report.html and charts/ here instead of beside the results")
     .option("--no-svg", "do not write .svg charts")
     .option("--no-png", "do not write .png charts")
     .option("--scale <n>", "PNG size as a multiple of the SVG's", scaleArg, 2)
     .option("-q, --quiet", "print only warnings and errors")
+    .addHelpText("after", EXAMPLES)
     .action(async (dir: string, flags: Flags) => done(await reportCommand(dir, flags, io)));
 }
+
+const EXAMPLES = `
+Examples:
+  $ shadowlab report results/quick                       # charts/ and report.html beside the results
+  $ shadowlab report results                             # every suite under results/
+  $ shadowlab report results/nano --out /tmp/nano --no-png # elsewhere, without PNGs
+`;
+
+/** The report package's version (the \`shadowlab-report\` bin's). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 export async function main(argv: string[], io: ReportIo = processIo()): Promise<number> {
   let code = 0;
   const program = new Command("shadowlab-report")
+    .version(VERSION, "--version", "print the version")
     .exitOverride()
     .configureOutput({ writeErr: (s) => io.err(s.trimEnd()), writeOut: (s) => (io.write ?? io.out)?.(s) });
   reportCommands(program, io, (c) => {

@@ -154,9 +154,29 @@ function fieldValue(r: CellRow, field: string): Scalar | undefined {
 }
 
 /**
+ * Whether two fields determine each other in these rows (each value of one
+ * goes with exactly one value of the other): a fully associative TLB's ways
+ * always equal its entries, so a sweep over entries is not also a sweep over
+ * ways, and ways is not a second dimension of it.
+ */
+function sameDimension(rows: readonly CellRow[], a: string, b: string): boolean {
+  const ab = new Map<string, string>();
+  const ba = new Map<string, string>();
+  for (const r of rows) {
+    const [x, y] = [String(fieldValue(r, a)), String(fieldValue(r, b))];
+    if ((ab.get(x) ?? y) !== y || (ba.get(y) ?? x) !== x) return false;
+    ab.set(x, y);
+    ba.set(y, x);
+  }
+  return true;
+}
+
+/**
  * The parameter sweeps of a suite: per workload, every numeric parameter or
- * machine field with at least three values (the nanobenchmarks' iteration
- * counts and run-length parameters excepted).
+ * machine field with at least two values (the nanobenchmarks' iteration
+ * counts and run-length parameters excepted). Fields that move together
+ * (tlbWays with tlbEntries on a fully associative TLB) are one dimension:
+ * the first by name is the sweep, the others are neither a sweep nor a panel.
  */
 export function findSweeps(results: Results): Sweep[] {
   const sweeps: Sweep[] = [];
@@ -171,15 +191,17 @@ export function findSweeps(results: Results): Sweep[] {
     }
     const distinct = new Map<string, Set<string>>();
     for (const f of fields) distinct.set(f, new Set(rows.map((r) => String(fieldValue(r, f)))));
-    const varyingFields = [...fields].filter((f) => distinct.get(f)!.size > 1).sort();
-    for (const f of varyingFields) {
+    const varying = [...fields].filter((f) => distinct.get(f)!.size > 1).sort();
+    // One field per dimension: a field that moves with an earlier one is dropped.
+    const dimensions = varying.filter((f, i) => !varying.slice(0, i).some((g) => sameDimension(rows, g, f)));
+    for (const f of dimensions) {
       const name = f.slice(f.indexOf(".") + 1);
       if (NOT_A_SWEEP.has(name)) continue;
       const vals = rows.map((r) => fieldValue(r, f));
       if (!vals.every((v) => typeof v === "number")) continue;
       const values = [...new Set(vals as number[])].sort((a, b) => a - b);
-      if (values.length < 3) continue;
-      sweeps.push({ workload: w, field: f, name, values, others: varyingFields.filter((o) => o !== f) });
+      if (values.length < 2) continue;
+      sweeps.push({ workload: w, field: f, name, values, others: dimensions.filter((o) => o !== f) });
     }
   }
   return sweeps;
@@ -212,13 +234,20 @@ export interface NanoPoint {
   strategy: string;
   machine: string;
   cyclesPerOp: number;
-  /** How it was computed: "difference" of two iteration counts, or "total / iterations" (boot included). */
-  method: "difference" | "total";
+  /**
+   * How it was computed: "roi", the region of interest's cycles over the
+   * operations the guest declared there; else "difference" of two iteration
+   * counts, or "total / iterations" (boot included) for results without a region.
+   */
+  method: "roi" | "difference" | "total";
+  /** The operations (roi) or the iteration counts it came from. */
   iterations: string;
 }
 
 /**
- * Cycles per operation for each nanobenchmark, strategy and machine:
+ * Cycles per operation for each nanobenchmark, strategy and machine: from
+ * the region of interest (its cycles over the operations the guest declared)
+ * when the results have one; for older results,
  * (cycles(n2) - cycles(n1)) / (n2 - n1) over the smallest and largest
  * iteration counts when the suite has two, which cancels boot and exit;
  * otherwise cycles / iterations, which includes them (and says so).
@@ -228,9 +257,33 @@ export function nanoPoints(results: Results, label: Labeler): NanoPoint[] {
     string,
     { variant: string; strategy: string; machine: string; runs: [number, number][] }
   >();
+  const points: NanoPoint[] = [];
+  const fromRoi = new Set<string>();
+  for (const r of results.rows) {
+    if (r.workload !== NANO_WORKLOAD || !r.ok || r.cyclesPerOp === null || !r.ops) continue;
+    const variant = String(r.param.variant ?? r.params);
+    const machine = label.machine(r);
+    const key = `${variant}\u0000${r.strategy}\u0000${machine}`;
+    // Several iteration counts give several regions of the same operation: the largest one averages most.
+    const prev = points.findIndex((p) => `${p.variant}\u0000${p.strategy}\u0000${p.machine}` === key);
+    if (prev >= 0 && Number(points[prev].iterations) >= r.ops) continue;
+    const point: NanoPoint = {
+      variant,
+      aa: NANO_AA_NAMES[variant] ?? variant,
+      strategy: r.strategy,
+      machine,
+      cyclesPerOp: r.cyclesPerOp,
+      method: "roi",
+      iterations: String(r.ops),
+    };
+    if (prev >= 0) points[prev] = point;
+    else points.push(point);
+    fromRoi.add(key);
+  }
   for (const r of results.rows) {
     if (r.workload !== NANO_WORKLOAD || !r.ok || r.cyclesTotal === null) continue;
     const variant = String(r.param.variant ?? r.params);
+    if (fromRoi.has(`${variant}\u0000${r.strategy}\u0000${label.machine(r)}`)) continue;
     const iterations = r.param.iterations;
     if (typeof iterations !== "number" || iterations <= 0) continue;
     const machine = label.machine(r);
@@ -239,7 +292,6 @@ export function nanoPoints(results: Results, label: Labeler): NanoPoint[] {
     groups.set(key, g);
     g.runs.push([iterations, r.cyclesTotal]);
   }
-  const points: NanoPoint[] = [];
   for (const g of groups.values()) {
     g.runs.sort((a, b) => a[0] - b[0]);
     const [n1, c1] = g.runs[0];

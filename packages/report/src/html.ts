@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { exitsByReason, guestInstructions, labeler, tlbMissRate, totalExits } from "./derive.ts";
+import { type Described, describedParts, headline } from "./headline.ts";
 import type { CellRow, Results } from "./results.ts";
 import { type Chart, nanoTable, strategyColors } from "./specs.ts";
 
@@ -122,6 +123,7 @@ function metadataList(results: Results): string {
     "selection",
     "format",
     "sources",
+    "descriptions",
   ]);
   for (const [k, v] of Object.entries(m))
     if (!known.has(k) && (typeof v !== "object" || v === null)) add(k, v);
@@ -143,6 +145,27 @@ function metadataList(results: Results): string {
       )
       .join("")}</ul></details>`;
   return html;
+}
+
+/** One paragraph per strategy and workload, from the descriptions stored with the results. */
+function aboutSection(results: Results): string {
+  const { strategies, workloads } = describedParts(results);
+  if (![...strategies, ...workloads].some((d) => d.text)) return "";
+  const colors = strategyColors(results.strategies);
+  const item = (d: Described, swatch = "") =>
+    `<dt>${swatch}<code>${esc(d.name)}</code></dt><dd>${d.text ? esc(d.text) : "<em>no description stored with these results</em>"}</dd>`;
+  return `<section id="about"><h2>What was measured</h2>
+<h3>Strategies</h3>
+<dl class="about">${strategies
+    .map((d) =>
+      item(
+        d,
+        `<span class="swatch" style="background:${colors.range[colors.domain.indexOf(d.name)]}"></span>`,
+      ),
+    )
+    .join("")}</dl>
+<h3>Workloads</h3>
+<dl class="about">${workloads.map((d) => item(d)).join("")}</dl></section>`;
 }
 
 function failedSection(results: Results): string {
@@ -200,6 +223,14 @@ function nanoSection(results: Results): string {
 <table class="sortable" id="nano"><thead>${head}</thead><tbody>${body}</tbody></table></section>`;
 }
 
+/** Says which cells' wall-clock figures the bench flagged as noisy, if any. */
+function noisyNote(results: Results): string {
+  const noisy = results.rows.filter((r) => r.wall.noisy);
+  if (noisy.length === 0) return "";
+  const list = noisy.map((r) => `${esc(r.workload)} ${esc(r.params)} ${esc(r.strategy)}`).join("; ");
+  return `\n<p class="how"><span class="badge">noisy</span> ${noisy.length} cell${noisy.length === 1 ? "" : "s"} with a wall-clock margin of error above 10 % of the mean: ${list}.</p>`;
+}
+
 function cellsTable(results: Results): string {
   const label = labeler(results);
   const machineVaries = new Set(results.rows.map((r) => label.machine(r))).size > 1;
@@ -213,11 +244,14 @@ function cellsTable(results: Results): string {
     "slowdown (×)",
     "modeled cycles",
     "guest instructions",
+    "operations",
+    "cycles / op",
     "exits",
     "exits / 1k instr.",
     "TLB miss rate",
     "wall mean (ms)",
     "wall p50 (ms)",
+    "wall min (ms)",
     "wall p99 (ms)",
     "rme (%)",
     "samples",
@@ -250,13 +284,20 @@ function cellsTable(results: Results): string {
       td(fmt.num(r.slowdown, 3), r.slowdown, "num"),
       td(fmt.int(r.cyclesTotal), r.cyclesTotal, "num"),
       td(fmt.int(instr), instr, "num"),
+      td(fmt.int(r.ops), r.ops, "num"),
+      td(fmt.num(r.cyclesPerOp, 1), r.cyclesPerOp, "num"),
       `<td class="num" data-sort="${exits}" title="${esc(reasons)}">${fmt.int(exits)}</td>`,
       td(fmt.num(perK, 3), perK, "num"),
       td(fmt.pct(miss), miss, "num"),
       td(fmt.num(r.wall.meanMs, 3), r.wall.meanMs, "num"),
       td(fmt.num(r.wall.p50Ms, 3), r.wall.p50Ms, "num"),
+      td(fmt.num(r.wall.minMs, 3), r.wall.minMs, "num"),
       td(fmt.num(r.wall.p99Ms, 3), r.wall.p99Ms, "num"),
-      td(fmt.num(r.wall.rmePct, 2), r.wall.rmePct, "num"),
+      td(
+        `${fmt.num(r.wall.rmePct, 2)}${r.wall.noisy ? ' <span class="badge" title="margin of error above 10 % of the mean">noisy</span>' : ""}`,
+        r.wall.rmePct,
+        "num",
+      ),
       td(fmt.int(r.wall.samples), r.wall.samples, "num"),
       td(fmt.num(r.hostMips, 2), r.hostMips, "num"),
       td(
@@ -266,7 +307,7 @@ function cellsTable(results: Results): string {
     ].join("")}</tr>`;
   };
   return `<section id="cells"><h2>Every cell</h2>
-<p class="how">One row per cell (workload × parameters × machine × strategy). Click a column header to sort by it, again to reverse; failed cells are shaded. Hover the exits for their reasons. Wall-clock columns are tinybench statistics of the host (they vary between machines); every other number is deterministic.</p>
+<p class="how">One row per cell (workload × parameters × machine × strategy). Counters, cycles, slowdown and operations are those of the guest's measured region of interest (boot and warm-up left out; the whole run's figures are the <code>run.</code> columns of the results). Click a column header to sort by it, again to reverse; failed cells are shaded. Hover the exits for their reasons. Wall-clock columns are tinybench statistics of the host (they vary between machines), each sample the region alone; a cell whose margin of error exceeds 10 % of its mean is marked noisy. Every other number is deterministic.</p>${noisyNote(results)}
 <div class="scroll"><table class="sortable" id="cells-table"><thead><tr>${cols.map((c) => `<th scope="col">${esc(c)}</th>`).join("")}</tr></thead>
 <tbody>
 ${results.rows.map(row).join("\n")}
@@ -295,6 +336,8 @@ pre { background: #fff; border: 1px solid var(--line); padding: 8px; overflow-x:
 p.how { color: #333; max-width: 900px; }
 p.files { font-size: 13px; color: var(--muted); }
 .vis { overflow-x: auto; min-height: 40px; }
+/* vega-embed's menu sits over the chart's top right corner instead of widening it by 38 px. */
+.vis.vega-embed.has-actions { padding-right: 0; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -308,6 +351,15 @@ tr.failed td { background: var(--bad-bg); }
 .ratio { color: var(--muted); font-size: 12px; }
 table.small td, table.small th { padding: 2px 8px; }
 footer { margin-top: 40px; font-size: 13px; color: var(--muted); }
+p.headline { font-size: 17px; max-width: 900px; border-left: 4px solid #4c78a8; padding: 4px 12px; background: #f4f7fb; }
+h3 { font-size: 16px; margin: 18px 0 4px; }
+dl.about { margin: 0; max-width: 900px; }
+dl.about dt { font-weight: 600; margin-top: 10px; }
+dl.about dd { margin: 2px 0 0 18px; }
+@media (max-width: 900px) {
+  main { padding: 16px 12px 48px; }
+  dl.meta { grid-template-columns: max-content 1fr; }
+}
 `;
 
 const SCRIPT = `
@@ -368,8 +420,10 @@ export function renderHtml(results: Results, charts: readonly Chart[], generated
       : "";
   const failedCount = results.rows.filter((r) => !r.ok).length;
   const nano = nanoSection(results);
+  const about = aboutSection(results);
   const nav = [
     ...(failedCount ? [`<a href="#failed">failed cells (${failedCount})</a>`] : []),
+    ...(about ? [`<a href="#about">what was measured</a>`] : []),
     ...charts.map((c) => `<a href="#chart-${esc(c.name)}">${esc(c.title)}</a>`),
     ...(nano ? [`<a href="#nano-table">nanobenchmark table</a>`] : []),
     `<a href="#cells">every cell</a>`,
@@ -386,11 +440,13 @@ ${inlineLibraries()}
 <body>
 <main>
 <h1>shadowlab results: <code>${esc(results.suite)}</code></h1>
+<p class="headline" id="headline">${esc(headline(results))}</p>
 <p>Modeled performance of memory-virtualization strategies on the emulated RV32 machine. Counters and modeled cycles are deterministic; wall-clock numbers are this host's.</p>
 ${metadataList(results)}
 <nav>${nav}</nav>
 ${warnings}
 ${failedSection(results)}
+${about}
 ${charts.length === 0 ? "<p><strong>No chart could be drawn:</strong> no cell has a usable measurement.</p>" : ""}
 ${charts.map(chartSection).join("\n")}
 ${nano}

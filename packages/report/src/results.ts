@@ -31,8 +31,11 @@ export type Scalar = string | number | boolean;
 export interface WallStats {
   meanMs: number | null;
   p50Ms: number | null;
+  minMs: number | null;
   p99Ms: number | null;
   rmePct: number | null;
+  /** The bench flagged the mean's margin of error as too wide (wall_noisy). */
+  noisy: boolean;
   samples: number | null;
 }
 
@@ -54,12 +57,18 @@ export interface CellRow {
   outputDiff: string;
   outputEqual: boolean | null;
   exitReason: string;
+  /** Guest instructions of the measured region of interest (older results: of the whole run). */
   instructions: number | null;
+  /** Operations the guest declared in its region, and modeled cycles per operation. */
+  ops: number | null;
+  cyclesPerOp: number | null;
   profile: string;
   cyclesTotal: number | null;
   nativeCyclesTotal: number | null;
   slowdown: number | null;
   wall: WallStats;
+  /** Whole-run figures (the `run.` columns: instructions, cycles_total, slowdown, events.*). */
+  run: Record<string, number>;
   hostMips: number | null;
   /** Modeled cycles by event class, events by class, and every deterministic counter. */
   cycles: Record<string, number>;
@@ -102,6 +111,7 @@ const GROUPS = {
   cycles: /^cycles\.(.+)$/,
   events: /^events\.(.+)$/,
   counters: /^counters?\.(.+)$/,
+  run: /^run\.(.+)$/,
 } as const;
 
 /** A number from a JSON number or a CSV text; "" / null / undefined are null; anything else is an error. */
@@ -145,14 +155,19 @@ const rowSchema = z.object({
   output_diff: text,
   output_equal: bool,
   exit_reason: text,
+  roi_instructions: num,
   instructions: num,
+  ops: num,
+  cycles_per_op: num,
   profile: text,
   cycles_total: num,
   native_cycles_total: num,
   slowdown: num,
   wall_mean_ms: num,
   wall_p50_ms: num,
+  wall_min_ms: num,
   wall_p99_ms: num,
+  wall_noisy: bool,
   wall_rme_pct: num,
   wall_samples: num,
   host_mips: num,
@@ -193,6 +208,7 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
   const cycles: Record<string, number> = {};
   const events: Record<string, number> = {};
   const counters: Record<string, number> = {};
+  const run: Record<string, number> = {};
   const problems: string[] = [];
   for (const [k, v] of Object.entries(flat)) {
     let m = GROUPS.param.exec(k);
@@ -211,6 +227,7 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
       ["cycles", cycles],
       ["events", events],
       ["counters", counters],
+      ["run", run],
     ] as const) {
       m = GROUPS[group].exec(k);
       if (!m) continue;
@@ -240,7 +257,9 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
     outputDiff: r.output_diff,
     outputEqual: r.output_equal,
     exitReason: r.exit_reason,
-    instructions: r.instructions,
+    instructions: r.roi_instructions ?? r.instructions,
+    ops: r.ops,
+    cyclesPerOp: r.cycles_per_op,
     profile: r.profile,
     cyclesTotal: r.cycles_total,
     nativeCyclesTotal: r.native_cycles_total,
@@ -248,7 +267,9 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
     wall: {
       meanMs: r.wall_mean_ms,
       p50Ms: r.wall_p50_ms,
+      minMs: r.wall_min_ms,
       p99Ms: r.wall_p99_ms,
+      noisy: r.wall_noisy === true,
       rmePct: r.wall_rme_pct,
       samples: r.wall_samples,
     },
@@ -256,6 +277,7 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
     cycles,
     events,
     counters,
+    run,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The charts, as Vega-Lite specs with their data inline. Every chart has a
  * title, axis titles with units, a legend and tooltips; strategies have the
- * same colour in every chart (native first, then the others sorted), and
+ * same colour in every chart and every suite (a fixed colour per name), and
  * event classes the same colour in every suite.
  */
 import {
@@ -33,22 +33,49 @@ export interface Chart {
 
 export const VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
-/** Native's colour, then the rest in this order (Tableau 10 without its grey). */
+/**
+ * Each strategy keeps its colour in every chart and every suite, whatever
+ * other strategies a suite holds: a fixed colour per known name (those the
+ * design plans included), and for a name this table does not know a colour
+ * chosen by a hash of the name from the ones the table leaves free.
+ */
 export const NATIVE_COLOR = "#555555";
-export const STRATEGY_PALETTE = [
-  "#4c78a8",
-  "#f58518",
-  "#54a24b",
-  "#e45756",
-  "#b279a2",
-  "#72b7b2",
-  "#eeca3b",
+export const STRATEGY_COLORS: Readonly<Record<string, string>> = {
+  native: NATIVE_COLOR,
+  "shadow-ondemand": "#4c78a8",
+  "shadow-proactive": "#f58518",
+  "shadow-tagged": "#54a24b",
+  nested: "#e45756",
+  agile: "#b279a2",
+  paravirt: "#72b7b2",
+  unsync: "#eeca3b",
+};
+/** Colours for names the table does not know (Tableau 20's darker half and others, no grey). */
+export const SPARE_STRATEGY_COLORS = [
   "#9d755d",
   "#ff9da6",
   "#17becf",
   "#bcbd22",
   "#8c564b",
+  "#2f6f6a",
+  "#d62728",
+  "#9467bd",
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#e377c2",
 ];
+
+/** FNV-1a of a name: the same number in every run, suite and report. */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export function strategyColor(name: string): string {
+  return STRATEGY_COLORS[name] ?? SPARE_STRATEGY_COLORS[nameHash(name) % SPARE_STRATEGY_COLORS.length];
+}
 
 /** Each event class keeps its colour in every suite; classes added later take the spare colours in order. */
 export const CLASS_COLORS: Record<string, string> = {
@@ -90,13 +117,7 @@ const REASON_PALETTE = [
 ];
 
 export function strategyColors(strategies: readonly string[]): { domain: string[]; range: string[] } {
-  let i = 0;
-  return {
-    domain: [...strategies],
-    range: strategies.map((s) =>
-      s === NATIVE ? NATIVE_COLOR : STRATEGY_PALETTE[i++ % STRATEGY_PALETTE.length],
-    ),
-  };
+  return { domain: [...strategies], range: strategies.map(strategyColor) };
 }
 
 export function classColors(classes: readonly string[]): { domain: string[]; range: string[] } {
@@ -114,8 +135,17 @@ export const CONFIG = {
   font: FONT,
   padding: 12,
   title: { fontSize: 16, anchor: "start", subtitleFontSize: 12, subtitleColor: "#555", offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelLimit: 360, maxExtent: 400 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+  axis: { labelFontSize: 11, titleFontSize: 12, titlePadding: 8, labelLimit: 260, maxExtent: 280 },
+  // Legends below the plot, in rows of columns: every chart then fits a page 800 px wide.
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    labelLimit: 180,
+    orient: "bottom",
+    direction: "horizontal",
+    columns: 4,
+    columnPadding: 12,
+  },
   header: { labelFontSize: 12, titleFontSize: 12 },
   view: { stroke: "#ddd" },
   background: "white",
@@ -209,12 +239,12 @@ export function slowdownChart(results: Results, label: Labeler): Chart | undefin
       ...base(
         "Slowdown over native, per workload and strategy",
         [
-          `modeled cycles ÷ native modeled cycles; ${profileNote(results)}${log ? "; log scale" : ""}`,
+          `modeled cycles ÷ native modeled cycles${regionNote(results)}; ${profileNote(results)}${log ? "; log scale" : ""}`,
           failedNote(rows),
         ],
         values,
       ),
-      width: 560,
+      width: 440,
       height: { step: 11, for: "offset" },
       layer: [
         {
@@ -294,7 +324,7 @@ export function cyclesChart(results: Results, label: Labeler): Chart | undefined
       ...base(
         "Where the cycles go: modeled cycles by event class",
         [
-          `per workload and strategy, in units of the native run's total cycles; ${profileNote(results)}`,
+          `per workload and strategy, in units of the native run's total cycles${regionNote(results)}; ${profileNote(results)}`,
           failedNote(rows),
         ],
         values,
@@ -435,8 +465,8 @@ export function scalingCharts(results: Results): Chart[] {
       const yTitle = metric === "slowdown" ? "slowdown over native (×)" : "TLB miss rate (% of lookups)";
       const what = metric === "slowdown" ? "Slowdown" : "TLB miss rate";
       const inner = {
-        width: 260,
-        height: 190,
+        width: 250,
+        height: 180,
         mark: { type: "line", point: { size: 40 }, strokeWidth: 2 },
         encoding: {
           x: {
@@ -480,7 +510,7 @@ export function scalingCharts(results: Results): Chart[] {
                 title: null,
                 header: { labelFontWeight: "bold" },
               },
-              columns: 3,
+              columns: 2,
               spec: inner,
             }
           : inner),
@@ -566,6 +596,13 @@ export function hostMipsChart(results: Results, label: Labeler): Chart | undefin
   };
 }
 
+/** Says that the figures are the guests' regions of interest, when the results have them. */
+function regionNote(results: Results): string {
+  return results.rows.some((r) => r.ops !== null)
+    ? ", of each run's region of interest (boot and warm-up left out)"
+    : "";
+}
+
 export function nanoChart(results: Results, label: Labeler): Chart | undefined {
   const points = nanoPoints(results, label);
   if (points.length === 0) return undefined;
@@ -581,9 +618,11 @@ export function nanoChart(results: Results, label: Labeler): Chart | undefined {
       machine: p.machine || "default machine",
       cycles: round(p.cyclesPerOp),
       method:
-        p.method === "difference"
-          ? `difference of ${p.iterations} iterations`
-          : `total ÷ ${p.iterations} iterations`,
+        p.method === "roi"
+          ? `region of interest ÷ ${p.iterations} operations`
+          : p.method === "difference"
+            ? `difference of ${p.iterations} iterations`
+            : `total ÷ ${p.iterations} iterations`,
     }));
   const positive = values.map((v) => v.cycles).filter((c) => c > 0);
   const floor10 = 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(...positive))));
@@ -647,9 +686,11 @@ export function nanoChart(results: Results, label: Labeler): Chart | undefined {
       "Nanobenchmarks: cycles per operation, each strategy beside native",
       [
         `in the layout of Adams & Agesen's nanobenchmark figure (ASPLOS 2006); ${profileNote(results)}`,
-        total
-          ? "one iteration count only: cycles ÷ iterations, boot and exit included (the nano suite's two counts cancel them)"
-          : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1): boot and exit cancel",
+        points.every((p) => p.method === "roi")
+          ? "cycles of each run's region of interest ÷ the operations it declared: boot, warm-up and exit left out"
+          : total
+            ? "one iteration count only: cycles ÷ iterations, boot and exit included (the nano suite's two counts cancel them)"
+            : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1): boot and exit cancel",
       ],
       values,
     ),
@@ -697,9 +738,11 @@ export function nanoTable(
   rows.sort(
     (a, b) => NANO_ORDER.indexOf(a.benchmark.split(" ")[0]) - NANO_ORDER.indexOf(b.benchmark.split(" ")[0]),
   );
-  const method = points.some((p) => p.method === "total")
-    ? "cycles ÷ iterations (one iteration count: boot and exit included)"
-    : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1)";
+  const method = points.every((p) => p.method === "roi")
+    ? "region-of-interest cycles ÷ declared operations"
+    : points.some((p) => p.method === "total")
+      ? "cycles ÷ iterations (one iteration count: boot and exit included)"
+      : "(cycles(n2) − cycles(n1)) ÷ (n2 − n1)";
   return { columns, rows, method };
 }
 

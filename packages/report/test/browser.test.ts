@@ -37,7 +37,7 @@ describe.skipIf(!chromiumPath)(title, () => {
 
   beforeAll(async () => {
     const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ARGS, timeout: 120_000 });
     summary = await buildReport(fixtureCopy(), { png: false });
     url = pathToFileURL(summary.html).href;
   });
@@ -45,8 +45,8 @@ describe.skipIf(!chromiumPath)(title, () => {
     await browser?.close();
   });
 
-  async function open() {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  async function open(width = 1280) {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
     const problems: string[] = [];
     const outside: string[] = [];
     page.on("console", (m) => {
@@ -61,7 +61,7 @@ describe.skipIf(!chromiumPath)(title, () => {
       return route.abort();
     });
     await page.goto(url);
-    await page.waitForSelector("body[data-charts-ready=true]", { timeout: 30_000 });
+    await page.waitForSelector("body[data-charts-ready=true]", { timeout: 120_000 });
     return { page, problems, outside };
   }
 
@@ -90,7 +90,7 @@ describe.skipIf(!chromiumPath)(title, () => {
     // a tooltip handler is installed: hovering a bar shows vega-tooltip's box
     const bar = page.locator("#vis-slowdown svg path[aria-roledescription='bar']").first();
     await bar.hover();
-    await page.waitForSelector("#vg-tooltip-element.visible", { timeout: 5000 });
+    await page.waitForSelector("#vg-tooltip-element.visible", { timeout: 60_000 });
     expect(await page.textContent("#vg-tooltip-element")).toMatch(/slowdown/);
     expect(problems).toEqual([]);
     expect(outside).toEqual([]);
@@ -129,6 +129,38 @@ describe.skipIf(!chromiumPath)(title, () => {
     await page.locator("#cells-table thead th", { hasText: /^strategy$/ }).click();
     const strategies = await column("strategy");
     expect(strategies).toEqual([...strategies].sort());
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("reads at 800 px: nothing overflows the page, no chart or legend is cut", async () => {
+    const { page, problems } = await open(800);
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      viewport: document.documentElement.clientWidth,
+    }));
+    expect(widths.page).toBeLessThanOrEqual(widths.viewport);
+    const boxes = await page.$$eval(".vis", (els) =>
+      els.map((el) => {
+        const vis = el.getBoundingClientRect();
+        const svg = el.querySelector("svg")!.getBoundingClientRect();
+        const legends = Array.from(el.querySelectorAll(".role-legend")).map((l) => l.getBoundingClientRect());
+        return {
+          name: (el as HTMLElement).dataset.chart,
+          visRight: vis.right,
+          svgRight: svg.right,
+          legendRight: Math.max(0, ...legends.map((l) => l.right)),
+          legends: legends.length,
+        };
+      }),
+    );
+    for (const b of boxes) {
+      expect(b.svgRight, `${b.name} is wider than its box`).toBeLessThanOrEqual(b.visRight + 0.5);
+      expect(b.svgRight, `${b.name} is wider than the page`).toBeLessThanOrEqual(widths.viewport);
+      expect(b.legendRight, `${b.name}'s legend is cut`).toBeLessThanOrEqual(b.svgRight + 0.5);
+    }
+    expect(boxes.filter((b) => b.legends > 0).length).toBeGreaterThan(3);
+    expect(await page.textContent("#headline")).toMatch(/costs least/);
     expect(problems).toEqual([]);
     await page.close();
   });

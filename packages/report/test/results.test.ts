@@ -152,7 +152,7 @@ describe("reading results", () => {
   });
 
   it.skipIf(!existsSync(join(REAL_QUICK, "results.json")))(
-    "reads the committed results/quick (JSON and CSV agree)",
+    "reads the committed reference/quick (JSON and CSV agree)",
     () => {
       const a = readResults(REAL_QUICK);
       expect(a.rows.length).toBeGreaterThan(0);

@@ -6,6 +6,8 @@
 export { counterTable, exitCodeOf, main, reportError, workloadCommands } from "./cli.ts";
 export * from "./kernel/abi.ts";
 export { buildGuestImage, type GuestImageOptions } from "./kernel/index.ts";
+export * from "./linux/boot.ts";
+export { findLinuxImage, type LinuxImage, linuxInputs } from "./linux/image.ts";
 export * from "./registry.ts";
 export * from "./workloads/common.ts";
 export { compute } from "./workloads/compute.ts";

@@ -404,6 +404,18 @@ class AssemblerCore {
     });
   }
 
+  // ---- region-of-interest marks (HINTs, see the ISA table) -----------------------------------------
+
+  /** Work begins here: `slti x0, x0, 1`, a no-op on any RV32I hart. */
+  roiBegin(): this {
+    return this.emit("roi.begin", []);
+  }
+
+  /** Work ends here, `opsReg` holding the operation count (`zero`: none): `slti x0, opsReg, 2`. */
+  roiEnd(opsReg: Reg = "zero"): this {
+    return this.emit("roi.end", [opsReg]);
+  }
+
   // ---- multi-instruction pseudo-instructions ----------------------------------------------------
 
   /** Loads any 32-bit constant: `addi` when it fits 12 bits, else `lui` (+ `addi`), as GNU as does. */

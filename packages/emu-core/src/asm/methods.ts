@@ -106,6 +106,23 @@ export interface BaseInstructions<S> {
   amomax_w: Amo<S>;
   amominu_w: Amo<S>;
   amomaxu_w: Amo<S>;
+  hfence_vvma: { (): S; (rs1: Reg): S; (rs1: Reg, rs2: Reg): S };
+  hfence_gvma: { (): S; (rs1: Reg): S; (rs1: Reg, rs2: Reg): S };
+  /** Hypervisor loads: `hlv_w(rd, addr)` reads guest-virtual `addr` as the guest would (H extension). */
+  hlv_b: RR<S>;
+  hlv_bu: RR<S>;
+  hlv_h: RR<S>;
+  hlv_hu: RR<S>;
+  hlvx_hu: RR<S>;
+  hlv_w: RR<S>;
+  hlvx_wu: RR<S>;
+  /** Hypervisor stores: `hsv_w(value, addr)`. */
+  hsv_b: RR<S>;
+  hsv_h: RR<S>;
+  hsv_w: RR<S>;
+  /** The ROI HINTs by their table names; `roiBegin()`/`roiEnd(opsReg)` say the same. */
+  roi_begin: NoArgs<S>;
+  roi_end: (opsReg: Reg) => S;
 }
 
 /** Single-instruction pseudo-instructions (the alias table read backwards). */

@@ -2,6 +2,9 @@
  * `shadowlab-emu`: run or disassemble an RV32 ELF on the machine.
  *
  *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
+ *   shadowlab-emu run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] [--bios F|none]
+ *   shadowlab-emu dtb [-o file] [--append ARGS] [--ram-mib N]   the generated devicetree
+ *   shadowlab-emu firmware -o file [--ram-mib N]                the SBI firmware as a raw binary
  *   shadowlab-emu disasm prog.elf
  *
  * User mistakes (bad path, not an ELF, a 64-bit ELF, bad flag values) are one
@@ -11,7 +14,10 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { BootError, type BootFiles, bootMachine } from "../boot.ts";
+import { machineDtb } from "../devicetree.ts";
 import { ElfError, readElf } from "../elf.ts";
+import { buildFirmware } from "../firmware.ts";
 import { DEFAULT_HART, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
 import { Disassembler } from "../isa/disasm.ts";
@@ -99,17 +105,29 @@ export function machineConfig(f: MachineFlags): Partial<HartConfig> {
   };
 }
 
-interface RunFlags extends MachineFlags {
+interface RunFlags extends MachineFlags, KernelFlags {
   maxInstructions?: number;
   stats?: string | boolean;
   trace?: number;
 }
 
-function runCommand(path: string, flags: RunFlags, io: Io): number {
+function runCommand(path: string | undefined, flags: RunFlags, io: Io): number {
   const config = machineConfig(flags);
-  const image = loadImage(path);
   const machine = new Machine(config, (b) => io.out(b));
-  machine.load(image);
+  if (flags.kernel !== undefined) {
+    if (path !== undefined) throw new UsageError("give either an ELF to run or --kernel, not both");
+    try {
+      bootMachine(machine, bootFiles(flags, config.ramSize ?? DEFAULT_HART.ramSize));
+    } catch (e) {
+      if (e instanceof BootError) throw new UsageError(e.message);
+      throw e;
+    }
+  } else {
+    if (path === undefined) throw new UsageError("nothing to run: give an ELF or --kernel <Image|vmlinux>");
+    for (const f of ["initrd", "append", "dtb", "bios"] as const)
+      if (flags[f] !== undefined) throw new UsageError(`--${f} goes with --kernel`);
+    machine.load(loadImage(path));
+  }
   const result = machine.run({ maxInstructions: flags.maxInstructions, trace: flags.trace });
   io.flush();
   const code = exitCodeOf(result);
@@ -123,6 +141,53 @@ function runCommand(path: string, flags: RunFlags, io: Io): number {
     else writeFileSync(flags.stats, json);
   }
   return code;
+}
+
+/** Flags of the QEMU boot protocol. */
+export interface KernelFlags {
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  dtb?: string;
+  bios?: string;
+}
+
+/** Add --kernel, --initrd, --append, --dtb and --bios to a command. */
+export function addKernelOptions(cmd: Command): Command {
+  return cmd
+    .option("--kernel <file>", "boot a kernel (RISC-V Image or ELF vmlinux) by the QEMU virt boot protocol")
+    .option("--initrd <file>", "initial ramdisk, placed as QEMU places it and named in /chosen")
+    .option("--append <args>", "kernel command line (/chosen/bootargs)")
+    .option("--dtb <file>", "devicetree blob to use instead of the generated one")
+    .option("--bios <file|none>", "M-mode firmware at the RAM base (default: shadowlab's SBI firmware)");
+}
+
+function readInput(path: string, flag: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT" ? `${flag} ${path}: no such file` : `${flag} ${path}: cannot read (${code})`,
+    );
+  }
+}
+
+/** The boot-protocol inputs named by the flags, read from disk. */
+export function bootFiles(flags: KernelFlags, ramSize: number): BootFiles {
+  if (flags.kernel === undefined) throw new UsageError("--kernel is required");
+  let bios: BootFiles["bios"] = "default";
+  if (flags.bios === "none") bios = "none";
+  else if (flags.bios !== undefined) bios = readInput(flags.bios, "--bios");
+  return {
+    kernel: readInput(flags.kernel, "--kernel"),
+    kernelName: flags.kernel,
+    initrd: flags.initrd === undefined ? undefined : readInput(flags.initrd, "--initrd"),
+    append: flags.append,
+    dtb: flags.dtb === undefined ? undefined : readInput(flags.dtb, "--dtb"),
+    bios,
+    ramSize,
+  };
 }
 
 export function exitCodeOf(r: RunResult): number {
@@ -166,23 +231,50 @@ function disasmCommand(path: string, io: Io): number {
 
 /** The commands, ready to mount under another program (the `shadowlab` CLI mounts them as `emu`). */
 export function emuCommands(parent: Command, io: Io, done: (code: number) => void): Command {
-  addMachineOptions(
-    parent
-      .command("run")
-      .description("run an RV32 ELF; exits with the guest's exit code")
-      .argument("<file.elf>", "the image to run")
-      .option(
-        "--max-instructions <n>",
-        "stop after this many instructions",
-        integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
-      )
-      .option("--stats [file]", "write every counter as JSON to a file, or to stdout")
-      .option(
-        "--trace <n>",
-        "print the last N instructions when the run ends badly",
-        integer("--trace", 1, 1e6),
-      ),
-  ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
+  addKernelOptions(
+    addMachineOptions(
+      parent
+        .command("run")
+        .description("run an RV32 ELF, or boot a kernel with --kernel; exits with the guest's exit code")
+        .argument("[file.elf]", "the image to run")
+        .option(
+          "--max-instructions <n>",
+          "stop after this many instructions",
+          integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
+        )
+        .option("--stats [file]", "write every counter as JSON to a file, or to stdout")
+        .option(
+          "--trace <n>",
+          "print the last N instructions when the run ends badly",
+          integer("--trace", 1, 1e6),
+        ),
+    ),
+  ).action((file: string | undefined, flags: RunFlags) => done(runCommand(file, flags, io)));
+  parent
+    .command("firmware")
+    .description("write shadowlab's SBI firmware as a raw binary for the RAM base (for QEMU's -bios)")
+    .requiredOption("-o, --output <file>", "where to write it")
+    .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
+    .action((flags: { output: string; ramMib: number }) => {
+      const image = buildFirmware({ ramSize: flags.ramMib * 2 ** 20 });
+      writeFileSync(flags.output, image.sections[0].bytes);
+      done(0);
+    });
+  parent
+    .command("dtb")
+    .description("write the machine's generated devicetree blob")
+    .option("-o, --output <file>", "where to write it (default: stdout)")
+    .option("--append <args>", "kernel command line (/chosen/bootargs)")
+    .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
+    .action((flags: { output?: string; append?: string; ramMib: number }) => {
+      const dtb = machineDtb({ ramSize: flags.ramMib * 2 ** 20, bootargs: flags.append });
+      if (flags.output) writeFileSync(flags.output, dtb);
+      else {
+        for (const b of dtb) io.out(b);
+        io.flush();
+      }
+      done(0);
+    });
   parent
     .command("disasm")
     .description("disassemble the executable sections of an ELF (objdump -d syntax)")

@@ -3,15 +3,34 @@ import type { Device } from "./device.ts";
 /**
  * NS16550A UART as QEMU's `virt` board maps it (hw/riscv/virt.c: VIRT_UART0 at
  * 0x1000_0000, size 0x100, register stride 1 byte). Register semantics follow
- * the PC16550D datasheet (National/TI), "Registers" chapter.
+ * the PC16550D datasheet (National/TI), "Registers" chapter, interrupts its
+ * Table IV (interrupt control functions):
  *
- * Model simplifications, chosen because guests on this board poll LSR:
- * - There is no interrupt line (the board has no PLIC): IER is stored and reads
- *   back, but IIR always reports "no interrupt pending".
+ *   IIR[3:0] priority  source                         reset by
+ *   0110     1         receiver line status (ELSI)    reading LSR
+ *   0100     2         received data available (ERBFI) reading RBR / FIFO below trigger
+ *   1100     2         character timeout (ERBFI, FIFO) reading RBR
+ *   0010     3         THR empty (ETBEI)              reading IIR (if the source) or writing THR
+ *   0000     4         modem status (EDSSI)           reading MSR
+ *   0001     -         none
+ *   IIR[7:6] = 11 while FCR0 enables the FIFOs.
+ *
+ * The interrupt output is computed (`interruptPending`) but wired to nothing:
+ * the board has no PLIC, so guests poll or, like Linux's 8250 driver without
+ * an `interrupts` property, read IIR from a timer.
+ *
+ * Model simplifications, each chosen because the line has no timing here:
  * - Transmission is instantaneous: every THR write reaches the sink at once,
- *   so THRE and TEMT are always set and the transmit FIFO is always empty.
+ *   so THRE and TEMT are always set and the THR-empty interrupt condition is
+ *   raised again right after each write clears it.
+ * - The receive FIFO is the head of the host's pending input (up to 16 bytes
+ *   with FIFOs enabled, 1 without); its character timeout has always elapsed,
+ *   so data below the trigger level reports timeout (1100) at once.
+ * - No line errors occur (no overrun: pending input is never dropped), so the
+ *   line-status interrupt never fires; FCR's receive-FIFO reset keeps the
+ *   host's pending input (it has not "arrived" until read).
  * - Baud rate, word length, parity and stop bits (DLL/DLM, LCR) are stored and
- *   read back but do not affect timing or framing; no line errors occur.
+ *   read back but do not affect timing or framing.
  */
 
 export const UART16550_BASE = 0x1000_0000;
@@ -34,22 +53,34 @@ const Reg = {
 
 const LCR_DLAB = 0x80;
 const FCR_FIFO_ENABLE = 0x01;
+/** FCR bits 7:6 select the receive trigger level (datasheet, FCR bits 6-7). */
+const RX_TRIGGER_LEVELS = [1, 4, 8, 14] as const;
+const FIFO_DEPTH = 16;
 /** IER bits 4-7 are always 0 on the 16550. */
 const IER_WRITABLE = 0x0f;
+const IER_RX_DATA = 0x01;
+const IER_THR_EMPTY = 0x02;
+const IER_MODEM_STATUS = 0x08;
 /** MCR bits 5-7 are always 0 on the 16550. */
 const MCR_WRITABLE = 0x1f;
 const MCR_LOOP = 0x10;
 const LSR_DATA_READY = 0x01;
 const LSR_THR_EMPTY = 0x20;
 const LSR_TRANSMITTER_EMPTY = 0x40;
-/** IIR bit 0 = 1: no interrupt pending; bits 6-7 = 11 when FIFOs are enabled. */
-const IIR_NO_INTERRUPT = 0x01;
+/** IIR[3:0] interrupt identification codes (datasheet Table IV). */
+export const IIR_NO_INTERRUPT = 0x01;
+export const IIR_LINE_STATUS = 0x06;
+export const IIR_RX_DATA = 0x04;
+export const IIR_RX_TIMEOUT = 0x0c;
+export const IIR_THR_EMPTY = 0x02;
+export const IIR_MODEM_STATUS = 0x00;
 const IIR_FIFOS_ENABLED = 0xc0;
 /**
  * MSR with the modem lines of a connected terminal asserted (DCD, DSR, CTS),
  * which is also QEMU's reset value for a UART backed by a character device.
  */
 const MSR_CONNECTED = 0x80 | 0x20 | 0x10;
+const MSR_RI = 0x40;
 
 const utf8 = new TextEncoder();
 
@@ -116,6 +147,11 @@ export class Uart16550 implements Device {
   private divisorLow = 0;
   private divisorHigh = 0;
   private fifosEnabled = false;
+  private rxTrigger = 1;
+  /** The THR-empty interrupt condition: set when THR empties, reset by reading IIR or writing THR. */
+  private thrEmptyPending = false;
+  /** MSR bits 3:0 (DCTS, DDSR, TERI, DDCD), reset by reading MSR. */
+  private modemDeltas = 0;
 
   /**
    * @param sink receives every transmitted byte (0..255), in order.
@@ -134,6 +170,11 @@ export class Uart16550 implements Device {
   /** Bytes queued for the guest and not yet read from RBR. */
   get pendingInput(): number {
     return this.received.length;
+  }
+
+  /** The INTR output: some enabled interrupt condition holds (no line is wired to it on this board). */
+  get interruptPending(): boolean {
+    return this.interruptId() !== IIR_NO_INTERRUPT;
   }
 
   /**
@@ -163,7 +204,7 @@ export class Uart16550 implements Device {
       case Reg.ier:
         return this.dlab ? this.divisorHigh : this.ier;
       case Reg.iirFcr:
-        return this.fifosEnabled ? IIR_FIFOS_ENABLED | IIR_NO_INTERRUPT : IIR_NO_INTERRUPT;
+        return this.readIir();
       case Reg.lcr:
         return this.lcr;
       case Reg.mcr:
@@ -171,7 +212,7 @@ export class Uart16550 implements Device {
       case Reg.lsr:
         return this.lineStatus();
       case Reg.msr:
-        return this.modemStatus();
+        return this.readMsr();
       default:
         return this.scr;
     }
@@ -185,19 +226,16 @@ export class Uart16550 implements Device {
         return;
       case Reg.ier:
         if (this.dlab) this.divisorHigh = byte;
-        else this.ier = byte & IER_WRITABLE;
+        else this.writeIer(byte & IER_WRITABLE);
         return;
       case Reg.iirFcr:
-        // FCR bits 1-2 (reset RX/TX FIFO) need no action: the TX FIFO is
-        // always empty, and the receive queue is host input (see ByteQueue).
-        // Bits 6-7 (RX trigger level) only matter for interrupts.
-        this.fifosEnabled = (byte & FCR_FIFO_ENABLE) !== 0;
+        this.writeFcr(byte);
         return;
       case Reg.lcr:
         this.lcr = byte;
         return;
       case Reg.mcr:
-        this.mcr = byte & MCR_WRITABLE;
+        this.writeMcr(byte & MCR_WRITABLE);
         return;
       case Reg.scr:
         this.scr = byte;
@@ -209,13 +247,72 @@ export class Uart16550 implements Device {
     }
   }
 
+  /** The highest-priority enabled condition (datasheet Table IV), as IIR[3:0]. */
+  private interruptId(): number {
+    const ier = this.ier;
+    // Priority 1, receiver line status: no line errors occur in this model.
+    if (ier & IER_RX_DATA && this.received.length > 0) {
+      if (!this.fifosEnabled) return IIR_RX_DATA;
+      return Math.min(this.received.length, FIFO_DEPTH) >= this.rxTrigger ? IIR_RX_DATA : IIR_RX_TIMEOUT;
+    }
+    if (ier & IER_THR_EMPTY && this.thrEmptyPending) return IIR_THR_EMPTY;
+    if (ier & IER_MODEM_STATUS && this.modemDeltas !== 0) return IIR_MODEM_STATUS;
+    return IIR_NO_INTERRUPT;
+  }
+
+  /** Reading IIR while it reports THR empty resets that condition (datasheet Table IV). */
+  private readIir(): number {
+    const id = this.interruptId();
+    if (id === IIR_THR_EMPTY) this.thrEmptyPending = false;
+    return this.fifosEnabled ? IIR_FIFOS_ENABLED | id : id;
+  }
+
+  /**
+   * Enabling ETBEI while THR is empty raises the THR-empty condition (a real
+   * 16550 reasserts THRE whenever the transmitter is idle and the interrupt
+   * is enabled; QEMU re-evaluates it on every IER write that changes ETBEI,
+   * and Linux's 8250 driver tests for it). Disabling ETBEI drops it.
+   */
+  private writeIer(value: number): void {
+    const changed = this.ier ^ value;
+    this.ier = value;
+    if (changed & IER_THR_EMPTY) this.thrEmptyPending = (value & IER_THR_EMPTY) !== 0;
+  }
+
+  /**
+   * FCR0 enables the FIFOs; the other bits are programmed only while FCR0 is
+   * set (datasheet, FCR). Bits 1-2 reset the FIFOs: the transmit FIFO is
+   * always empty, and the receive side keeps the host's pending input (see
+   * the class comment). Bits 7:6 set the receive trigger level.
+   */
+  private writeFcr(byte: number): void {
+    this.fifosEnabled = (byte & FCR_FIFO_ENABLE) !== 0;
+    this.rxTrigger = this.fifosEnabled ? RX_TRIGGER_LEVELS[byte >>> 6] : 1;
+  }
+
+  /** A modem-input change seen through loopback sets its MSR delta bit. */
+  private writeMcr(value: number): void {
+    const before = this.modemInputs();
+    this.mcr = value;
+    const after = this.modemInputs();
+    const changed = before ^ after;
+    let deltas = 0;
+    if (changed & 0x10) deltas |= 0x01; // DCTS
+    if (changed & 0x20) deltas |= 0x02; // DDSR
+    if (before & MSR_RI && !(after & MSR_RI)) deltas |= 0x04; // TERI: RI went inactive
+    if (changed & 0x80) deltas |= 0x08; // DDCD
+    this.modemDeltas |= deltas;
+  }
+
   /**
    * In loopback mode (MCR bit 4) the transmitter output is wired back to the
-   * receiver and nothing leaves the chip (datasheet, MCR bit 4).
+   * receiver and nothing leaves the chip (datasheet, MCR bit 4). Either way
+   * THR empties at once, which raises the THR-empty condition again.
    */
   private transmit(byte: number): void {
     if (this.loopback) this.received.pushByte(byte);
     else this.sink(byte);
+    this.thrEmptyPending = true;
   }
 
   private lineStatus(): number {
@@ -223,12 +320,17 @@ export class Uart16550 implements Device {
     return LSR_THR_EMPTY | LSR_TRANSMITTER_EMPTY | dataReady;
   }
 
+  private readMsr(): number {
+    const value = this.modemInputs() | this.modemDeltas;
+    this.modemDeltas = 0;
+    return value;
+  }
+
   /**
-   * In loopback mode the modem inputs follow the modem outputs: DTR->DSR,
-   * RTS->CTS, OUT1->RI, OUT2->DCD (datasheet, MSR bits 4-7). The delta bits
-   * stay 0: they only feed the modem-status interrupt, which is not modelled.
+   * MSR bits 7:4. In loopback mode the modem inputs follow the modem outputs:
+   * DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD (datasheet, MSR bits 4-7).
    */
-  private modemStatus(): number {
+  private modemInputs(): number {
     if (!this.loopback) return MSR_CONNECTED;
     const mcr = this.mcr;
     return ((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x0c) << 4);

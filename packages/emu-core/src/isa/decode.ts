@@ -7,7 +7,9 @@ import { type InsnSpec, OP_ILLEGAL, TABLE } from "./table.ts";
  * is not per-instruction hot.
  */
 const buckets: InsnSpec[][] = Array.from({ length: 128 }, () => []);
-for (const spec of TABLE) buckets[spec.match & 0x7f].push(spec);
+// HINT rows first: they are the base row's encodings with some fields fixed.
+for (const spec of TABLE) if (spec.hintOf) buckets[spec.match & 0x7f].push(spec);
+for (const spec of TABLE) if (!spec.hintOf) buckets[spec.match & 0x7f].push(spec);
 
 /** The table row matching `word`, or undefined when the encoding is illegal. */
 export function decode(word: number): InsnSpec | undefined {

@@ -15,7 +15,7 @@ import { type Alias, aliasesByBase, fixedFieldsMatch, syntaxParts } from "./alia
 import { decode } from "./decode.ts";
 import { type Fields, fieldsOf, reservedBits } from "./operands.ts";
 import { regName } from "./regs.ts";
-import type { Arg, InsnSpec } from "./table.ts";
+import { type Arg, type InsnSpec, specByName } from "./table.ts";
 
 export interface DisasmOptions {
   /**
@@ -58,8 +58,10 @@ export class Disassembler {
   /** One instruction as objdump prints it: `mnemonic\toperands[ # address]`. */
   insn(word: number, pc = 0): string {
     const w = word >>> 0;
-    const spec = decode(w);
-    if (!spec) return unknownWord(w);
+    const decoded = decode(w);
+    if (!decoded) return unknownWord(w);
+    // A HINT prints as the instruction it is encoded as (objdump knows no HINT names).
+    const spec = (decoded.hintOf && specByName(decoded.hintOf)) || decoded;
     const fields = fieldsOf(spec, w);
     const reserved = (w & reservedBits(spec)) >>> 0;
     const form = this.printedAlias(spec, fields, reserved);

@@ -25,7 +25,7 @@
  * jump table); test/isa-table.test.ts checks that the two agree.
  */
 
-export type Ext = "I" | "M" | "A" | "Zicsr" | "Zifencei" | "Priv";
+export type Ext = "I" | "M" | "A" | "Zicsr" | "Zifencei" | "Priv" | "H";
 export type Format = "R" | "I" | "S" | "B" | "U" | "J" | "SYS";
 export type Arg =
   | "rd"
@@ -55,6 +55,12 @@ export interface InsnSpec {
   readonly syntax: string;
   /** The operand tokens of `syntax`, plus "aqrl" for AMOs. */
   readonly args: readonly Arg[];
+  /**
+   * For a HINT row: the base row whose encoding space it sits in. The decoder
+   * tries HINT rows first, the disassembler prints them as the base row (as
+   * objdump does), and on any other hart they execute as that row.
+   */
+  readonly hintOf?: string;
 }
 
 type Row = readonly [name: string, fmt: Format, ext: Ext, match: number, mask: number, syntax: string];
@@ -64,6 +70,8 @@ const F3 = 0x0000707f; // opcode + funct3
 const OPC = 0x0000007f; // opcode only
 const AMO = 0xf800707f; // funct5 + funct3 + opcode; aq/rl free
 const ALL = 0xffffffff;
+const HLV = 0xfff0707f; // funct7 + rs2 (which selects the variant) + funct3 + opcode
+const HSV = 0xfe007fff; // funct7 + funct3 + rd = 0 + opcode
 
 const ROWS: readonly Row[] = [
   // RV32I: upper immediates and jumps
@@ -146,7 +154,29 @@ const ROWS: readonly Row[] = [
   ["amomax.w", "R", "A", 0xa000202f, AMO, "rd,rs2,(rs1)"],
   ["amominu.w", "R", "A", 0xc000202f, AMO, "rd,rs2,(rs1)"],
   ["amomaxu.w", "R", "A", 0xe000202f, AMO, "rd,rs2,(rs1)"],
+  // Region-of-interest marks: RV32I HINTs (slti with rd = x0, ISA 2.9 "HINT
+  // instructions", reserved for custom use), so they retire as no-ops on QEMU
+  // and on every RV32I hart. `slti x0, x0, 1` begins the measured work;
+  // `slti x0, rs1, 2` ends it with the operation count in rs1 (x0: no count).
+  ["roi.begin", "I", "I", 0x00102013, ALL, ""],
+  ["roi.end", "I", "I", 0x00202013, 0xfff07fff, "rs1"],
+  // H (privileged spec 1.12 chapter 8): fences and hypervisor virtual-machine loads and stores
+  ["hfence.vvma", "R", "H", 0x22000073, 0xfe007fff, "rs1,rs2"],
+  ["hfence.gvma", "R", "H", 0x62000073, 0xfe007fff, "rs1,rs2"],
+  ["hlv.b", "R", "H", 0x60004073, HLV, "rd,(rs1)"],
+  ["hlv.bu", "R", "H", 0x60104073, HLV, "rd,(rs1)"],
+  ["hlv.h", "R", "H", 0x64004073, HLV, "rd,(rs1)"],
+  ["hlv.hu", "R", "H", 0x64104073, HLV, "rd,(rs1)"],
+  ["hlvx.hu", "R", "H", 0x64304073, HLV, "rd,(rs1)"],
+  ["hlv.w", "R", "H", 0x68004073, HLV, "rd,(rs1)"],
+  ["hlvx.wu", "R", "H", 0x68304073, HLV, "rd,(rs1)"],
+  ["hsv.b", "R", "H", 0x62004073, HSV, "rs2,(rs1)"],
+  ["hsv.h", "R", "H", 0x66004073, HSV, "rs2,(rs1)"],
+  ["hsv.w", "R", "H", 0x6a004073, HSV, "rs2,(rs1)"],
 ];
+
+/** HINT rows and the base row whose encodings they take over. */
+const HINTS: Readonly<Record<string, string>> = { "roi.begin": "slti", "roi.end": "slti" };
 
 function argsOf(name: string, syntax: string): Arg[] {
   const args = (syntax.match(/[a-z0-9]+/g) ?? []) as Arg[];
@@ -163,6 +193,7 @@ export const TABLE: readonly InsnSpec[] = ROWS.map(([name, fmt, ext, match, mask
   mask: mask >>> 0,
   syntax,
   args: argsOf(name, syntax),
+  ...(HINTS[name] ? { hintOf: HINTS[name] } : {}),
 }));
 
 /** Op id of the illegal/unknown instruction (not a row of TABLE). */

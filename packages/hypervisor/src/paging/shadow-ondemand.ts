@@ -5,10 +5,10 @@
  * what it names. One shadow table per view (pretend-S with and without SUM,
  * pretend-U, each with and without MXR), all under machine ASID 0.
  */
-import type { Access } from "@shadowlab/emu-core";
+import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import type { FaultOutcome, PagingStrategy } from "./strategy.ts";
+import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
@@ -84,6 +84,14 @@ export class ShadowOnDemand implements PagingStrategy {
       if (this.core.pages.used <= this.core.budgetPages) break;
     }
     // No machine flush: a view not mapped now left the TLB when the monitor switched away from it.
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

@@ -22,11 +22,11 @@
  * sfence.vma needs no shadow work: every PTE write has already been applied
  * (and the machine TLB flushed for it), so it is only counted.
  */
-import { ACCESS_STORE, type Access } from "@shadowlab/emu-core";
+import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
-import { FAULT, type FaultOutcome, type PagingStrategy } from "./strategy.ts";
+import { FAULT, type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
 
 /** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
 export const FLOOD_WRITES = 3;
@@ -282,6 +282,14 @@ export class ShadowProactive implements PagingStrategy {
       this.active = undefined;
       this.core.flushMachine();
     }
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

@@ -9,11 +9,11 @@
  * A guest without ASIDs (all ASID 0) flushes everything at each switch, and
  * so empties its shadow as shadow-ondemand would.
  */
-import type { Access } from "@shadowlab/emu-core";
+import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { AsidHolder } from "../asid-allocator.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
-import type { FaultOutcome, PagingStrategy } from "./strategy.ts";
+import { type FaultOutcome, type PagingStrategy, strategyCheckpoint } from "./strategy.ts";
 
 interface TaggedShadow extends CachedShadow, AsidHolder {
   /** The guest ASID this shadow stands for; -1 when the guest runs without translation. */
@@ -85,6 +85,14 @@ export class ShadowTagged implements PagingStrategy {
     const outcome = this.core.fill(e.table, va, access, this.core.asids.asidOf(e));
     this.cache.reclaim(e);
     return outcome;
+  }
+
+  checkpoint(): ObjectState {
+    return strategyCheckpoint(this, this.core);
+  }
+
+  restore(state: ObjectState): void {
+    restoreState(state);
   }
 
   dispose(): void {

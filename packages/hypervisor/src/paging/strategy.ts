@@ -6,7 +6,7 @@
  * strategy is constructed with, so a strategy file holds only what makes
  * that strategy different.
  */
-import type { Access } from "@shadowlab/emu-core";
+import { type Access, captureState, type ObjectState } from "@shadowlab/emu-core";
 import type { ShadowCore } from "../shadow-core.ts";
 
 /** What became of a page fault that reached the hypervisor. */
@@ -38,6 +38,28 @@ export interface PagingStrategy {
   onPageFault(va: number, access: Access): FaultOutcome;
   /** Counters of this strategy's own (merged into the hypervisor's). */
   dispose(): void;
+  /**
+   * Everything the strategy keeps on the TypeScript side (its shadows'
+   * entries live in machine RAM, which the machine's checkpoint restores),
+   * for the hypervisor's checkpoints. `strategyCheckpoint` captures the
+   * objects reachable from the strategy; a strategy with state it cannot
+   * see (closures over mutable variables, WeakMaps) saves that too.
+   */
+  checkpoint(): unknown;
+  /** Return to the state `checkpoint()` returned, in place. */
+  restore(state: unknown): void;
+}
+
+/**
+ * The state of a strategy as the objects reachable from it hold it, not
+ * entering the shared machinery of its core (hart, vCPU, guest memory,
+ * machine pages, counters, ASIDs: the monitor checkpoints those).
+ * Give it back with `restoreState`.
+ */
+export function strategyCheckpoint(strategy: PagingStrategy, core: ShadowCore): ObjectState {
+  const shared = new Set<object>([core]);
+  for (const v of Object.values(core)) if (typeof v === "object" && v !== null) shared.add(v);
+  return captureState([strategy], shared);
 }
 
 export type StrategyFactory = (core: ShadowCore) => PagingStrategy;

@@ -15,9 +15,10 @@ export const MACHINE_TRAP_EXIT = 0x4d;
 
 /**
  * The boot stub: PMP open, supervisor traps delegated, Sstc and counters on, mret into S.
- * Its M-mode handler answers an ecall from S as the hypervisor does (an SBI that implements
- * nothing: a0 = -2 SBI_ERR_NOT_SUPPORTED, a1 = 0, back after the ecall), so SBI calls compare
- * natively too; any other trap into M powers off with MACHINE_TRAP_EXIT.
+ * Its M-mode handler answers every ecall from S with a0 = -2 SBI_ERR_NOT_SUPPORTED, a1 = 0,
+ * back after the ecall, as the hypervisor answers an extension it does not implement, so such
+ * calls compare natively too (test/sbi-service.test.ts compares the implemented ones against
+ * the real firmware); any other trap into M powers off with MACHINE_TRAP_EXIT.
  */
 export function bootStub(a: Assembler): void {
   a.label("_start");

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const FIXTURE = fileURLToPath(new URL("../fixtures/small", import.meta.url));
-/** The repository's committed results of the default suite (written by packages/bench). */
-export const REAL_QUICK = fileURLToPath(new URL("../../../../results/quick", import.meta.url));
+/** The repository's committed reference results of the default suite (written by packages/bench). */
+export const REAL_QUICK = fileURLToPath(new URL("../../../../reference/quick", import.meta.url));
 
 /** A fresh copy of the fixture (or of an edited version of it) in a temporary directory. */
 export function fixtureCopy(

@@ -48,6 +48,13 @@ export interface Workload<P extends Params = Params> {
   program(params: P): UserProgram;
   /** The kernel options these parameters ask for (asid, quantum). */
   kernelOptions(params: P): KernelOptions;
+  /**
+   * Why the guest would refuse a machine with `asidBits` satp.ASID bits
+   * (ASIDLEN), or undefined when it runs there: with `asid` the kernel gives
+   * every process slot its own ASID and stops at boot (KERNEL_ERROR.asidBits)
+   * when satp cannot hold them.
+   */
+  refuses(params: P, machine: { asidBits: number }): string | undefined;
   /** The bootable image: kernel + user program. `kernel` overrides the options derived from params. */
   build(params: P, kernel?: Partial<KernelOptions>): Image;
   /** The reference model. */
@@ -58,6 +65,12 @@ export interface Workload<P extends Params = Params> {
    * tests, here and in the hypervisor.
    */
   readonly small: readonly Partial<P>[];
+  /**
+   * The parameter sets of the default benchmark suite (`quick`): each runs at
+   * least 10^6 instructions in its region of interest, with enough operations
+   * there to average over, and still runs in well under a second.
+   */
+  readonly quick: readonly Partial<P>[];
 }
 
 /** What a workload file provides; `defineWorkload` adds the rest. */
@@ -67,6 +80,8 @@ export interface WorkloadSpec<P extends Params> {
   schema: z.ZodType<P, unknown>;
   program(params: P): UserProgram;
   small: readonly Partial<P>[];
+  /** The default suite's parameter sets (default: `small`). */
+  quick?: readonly Partial<P>[];
   /** Exit codes in pid order, and the console bytes the user programs write (default none). */
   model(params: P): { exitCodes: number[]; userOutput?: string };
 }
@@ -83,7 +98,13 @@ export function defineWorkload<P extends Params>(spec: WorkloadSpec<P>): Workloa
     schema: spec.schema,
     program: spec.program,
     small: spec.small,
+    quick: spec.quick ?? spec.small,
     kernelOptions,
+    refuses(params, machine) {
+      const k = kernelOptions(params);
+      if (!k.asid || 2 ** machine.asidBits - 1 >= k.maxProcs) return undefined;
+      return `asid=true needs ASIDs for ${k.maxProcs} process slots (satp.ASID of at least ${Math.ceil(Math.log2(k.maxProcs + 1))} bits); the machine implements ${machine.asidBits}`;
+    },
     build(params, kernel) {
       const program = spec.program(params);
       return buildGuestImage({ kernel: { ...kernelOptions(params), ...kernel }, ...program });
@@ -184,6 +205,73 @@ export function reapChildrenAndExit(a: Assembler, pidReg: Reg, children: number)
 export function fnvStep(a: Assembler, acc: Reg, v: Reg): void {
   a.xor(acc, acc, v);
   a.mul(acc, acc, PRIME);
+}
+
+// ---- regions of interest ------------------------------------------------------------------------
+
+/**
+ * The region of interest (emu-core's roi.begin/roi.end HINTs) of every
+ * workload is its steady-state loop after warm-up: the first tenth of the
+ * loop's passes (rounded down) warm up the TLB, the shadows and the caches,
+ * the other nine tenths are measured. The passes are the same either way, so
+ * exit codes and reference models do not depend on where the marks sit.
+ */
+export function warmupOf(passes: number): number {
+  return Math.floor(passes / 10);
+}
+
+/** Holds the operation count the end mark declares (no program uses it otherwise). */
+export const OPS: Reg = "s10";
+
+/** `OPS = count`; a register holds 32 bits, so a larger count saturates at 2^32 - 1. */
+export function loadOps(a: Assembler, count: number): void {
+  a.li(OPS, Math.min(count, 0xffff_ffff) | 0);
+}
+/** Compared with the loop counter at the end of the warm-up passes. */
+const WARM_END: Reg = "s9";
+
+/**
+ * `passes` passes of `body(tag)` with s0 counting down from `passes` to 1
+ * (continuously, so a body may read it), the last `passes - warmupOf(passes)`
+ * of them between the ROI marks, declaring `opsPerPass` operations each. The
+ * body is emitted twice (warm-up, measured): `tag` keeps its labels apart; it
+ * must preserve s0, s9 and s10. With `pidReg`, only process 1 marks.
+ */
+export function measuredLoop(
+  a: Assembler,
+  label: string,
+  passes: number,
+  body: (tag: string) => void,
+  opts: { opsPerPass?: number; pidReg?: Reg } = {},
+): void {
+  const warm = warmupOf(passes);
+  a.li("s0", passes);
+  if (warm > 0) {
+    a.li(WARM_END, passes - warm);
+    a.label(`${label}_warmup`);
+    body("_warmup");
+    a.addi("s0", "s0", -1);
+    a.bne("s0", WARM_END, `${label}_warmup`);
+  }
+  loadOps(a, (passes - warm) * (opts.opsPerPass ?? 1));
+  roiMark(a, "begin", label, opts.pidReg);
+  a.label(label);
+  body("");
+  a.addi("s0", "s0", -1);
+  a.bnez("s0", label);
+  roiMark(a, "end", label, opts.pidReg);
+}
+
+/** A ROI mark (the end declaring OPS), by process 1 only when `pidReg` is given. Uses t6. */
+export function roiMark(a: Assembler, kind: "begin" | "end", label: string, pidReg?: Reg): void {
+  const skip = `${label}_roi_${kind}_skip`;
+  if (pidReg) {
+    a.li("t6", 1);
+    a.bne(pidReg, "t6", skip);
+  }
+  if (kind === "begin") a.roiBegin();
+  else a.roiEnd(OPS);
+  if (pidReg) a.label(skip);
 }
 
 /** Loads FNV_PRIME into PRIME; every program starts with it. */

@@ -21,6 +21,7 @@ import {
   fnv,
   fnvStep,
   intParam,
+  measuredLoop,
   PAGE,
   prologue,
   reapChildrenAndExit,
@@ -63,29 +64,34 @@ function program(p: CtxswitchParams) {
       a.li("a0", p.pages * PAGE);
       sys(a, SYS.sbrk);
       a.mv("s2", "a0"); // heap base of this process
-      a.li("s3", p.rounds);
       a.li("s4", FNV_BASIS);
       fnvStep(a, "s4", "s1");
       a.li("s5", PAGE);
       a.li("a7", SYS.yield);
 
-      a.label("round");
-      a.mv("t0", "s2");
-      a.li("t1", p.pages);
-      a.label("page");
-      a.beqz("t1", "turn_done");
-      a.lw("t2", 0, "t0");
-      a.add("t2", "t2", "s1");
-      a.add("t2", "t2", "t1");
-      a.sw("t2", 0, "t0");
-      fnvStep(a, "s4", "t2");
-      a.add("t0", "t0", "s5");
-      a.addi("t1", "t1", -1);
-      a.j("page");
-      a.label("turn_done");
-      a.ecall(); // yield (a7 is preserved)
-      a.addi("s3", "s3", -1);
-      a.bnez("s3", "round");
+      // R rounds; process 1 marks the steady state (every process's rounds after warm-up; P yields per round).
+      measuredLoop(
+        a,
+        "round",
+        p.rounds,
+        (tag) => {
+          a.mv("t0", "s2");
+          a.li("t1", p.pages);
+          a.label(`page${tag}`);
+          a.beqz("t1", `turn_done${tag}`);
+          a.lw("t2", 0, "t0");
+          a.add("t2", "t2", "s1");
+          a.add("t2", "t2", "t1");
+          a.sw("t2", 0, "t0");
+          fnvStep(a, "s4", "t2");
+          a.add("t0", "t0", "s5");
+          a.addi("t1", "t1", -1);
+          a.j(`page${tag}`);
+          a.label(`turn_done${tag}`);
+          a.ecall(); // yield (a7 is preserved)
+        },
+        { opsPerPass: p.processes, pidReg: "s1" },
+      );
 
       // Children exit; process 1 collects them first.
       reapChildrenAndExit(a, "s1", p.processes - 1);
@@ -111,6 +117,7 @@ export const ctxswitch = defineWorkload<CtxswitchParams>({
     "P processes in a ring, each touching W heap pages per turn then yielding, for R rounds (lmbench lat_ctx)",
   schema: ctxswitchSchema,
   small: [{ processes: 3, pages: 2, rounds: 5 }],
+  quick: [{ processes: 4, pages: 4, rounds: 750 }],
   program,
   model(p) {
     const codes = [];

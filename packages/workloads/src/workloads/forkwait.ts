@@ -19,9 +19,12 @@ import {
   fnv,
   fnvStep,
   intParam,
+  loadOps,
+  OPS,
   PAGE,
   prologue,
   sys,
+  warmupOf,
 } from "./common.ts";
 
 const GOLDEN = 0x9e3779b9;
@@ -57,19 +60,28 @@ function program(p: ForkwaitParams) {
       a.j("init");
       a.label("init_done");
 
+      // Children 0..N-1, one at a time; the first tenth warm up, the rest are the region of interest.
+      const warm = warmupOf(p.children);
       a.li("s0", 0); // i
-      a.li("s1", p.children);
       a.li("s4", FNV_BASIS);
-      a.label("loop");
-      a.beq("s0", "s1", "done");
-      sys(a, SYS.fork);
-      a.beqz("a0", "child");
-      sys(a, SYS.wait);
-      fnvStep(a, "s4", "a0");
-      fnvStep(a, "s4", "a1");
-      a.addi("s0", "s0", 1);
-      a.j("loop");
-      a.label("done");
+      const forks = (limit: number, tag: string) => {
+        a.li("s1", limit);
+        a.label(`loop${tag}`);
+        a.beq("s0", "s1", `loop_done${tag}`);
+        sys(a, SYS.fork);
+        a.beqz("a0", "child");
+        sys(a, SYS.wait);
+        fnvStep(a, "s4", "a0");
+        fnvStep(a, "s4", "a1");
+        a.addi("s0", "s0", 1);
+        a.j(`loop${tag}`);
+        a.label(`loop_done${tag}`);
+      };
+      forks(warm, "_warmup");
+      loadOps(a, p.children - warm);
+      a.roiBegin();
+      forks(p.children, "");
+      a.roiEnd(OPS);
       exitWith(a, "s4");
 
       a.label("child");
@@ -99,6 +111,7 @@ export const forkwait = defineWorkload<ForkwaitParams>({
     "a parent forks N children one at a time and waits for each; each child touches K copied pages (Adams & Agesen forkwait)",
   schema: forkwaitSchema,
   small: [{ children: 4, pages: 2 }],
+  quick: [{ children: 112, pages: 4 }],
   program,
   model(p) {
     const children: number[] = [];

@@ -18,6 +18,7 @@ import {
   fnv,
   fnvStep,
   intParam,
+  measuredLoop,
   PAGE,
   prologue,
 } from "./common.ts";
@@ -37,46 +38,51 @@ function program(p: PagefaultParams) {
       prologue(a);
       a.li("s5", PAGE);
       a.li("s4", FNV_BASIS);
-      a.li("s0", p.cycles);
-      a.label("cycle");
-      // map
-      a.li("s1", USER.mapBase);
-      a.li("s2", p.pages);
-      a.li("a7", SYS.map);
-      a.label("map");
-      a.mv("a0", "s1");
-      a.ecall();
-      fnvStep(a, "s4", "a0");
-      a.add("s1", "s1", "s5");
-      a.addi("s2", "s2", -1);
-      a.bnez("s2", "map");
-      // touch
-      a.li("s1", USER.mapBase);
-      a.li("s2", p.pages);
-      a.slli("s3", "s0", 12);
-      a.label("touch");
-      a.lw("t0", 0, "s1");
-      fnvStep(a, "s4", "t0");
-      a.or("t1", "s3", "s2");
-      a.sw("t1", 0, "s1");
-      a.lw("t0", 0, "s1");
-      fnvStep(a, "s4", "t0");
-      a.add("s1", "s1", "s5");
-      a.addi("s2", "s2", -1);
-      a.bnez("s2", "touch");
-      // unmap
-      a.li("s1", USER.mapBase);
-      a.li("s2", p.pages);
-      a.li("a7", SYS.unmap);
-      a.label("unmap");
-      a.mv("a0", "s1");
-      a.ecall();
-      fnvStep(a, "s4", "a0");
-      a.add("s1", "s1", "s5");
-      a.addi("s2", "s2", -1);
-      a.bnez("s2", "unmap");
-      a.addi("s0", "s0", -1);
-      a.bnez("s0", "cycle");
+      // C cycles (s0 counts them down); the steady state is the region of interest, M pages an operation each.
+      measuredLoop(
+        a,
+        "cycle",
+        p.cycles,
+        (tag) => {
+          // map
+          a.li("s1", USER.mapBase);
+          a.li("s2", p.pages);
+          a.li("a7", SYS.map);
+          a.label(`map${tag}`);
+          a.mv("a0", "s1");
+          a.ecall();
+          fnvStep(a, "s4", "a0");
+          a.add("s1", "s1", "s5");
+          a.addi("s2", "s2", -1);
+          a.bnez("s2", `map${tag}`);
+          // touch
+          a.li("s1", USER.mapBase);
+          a.li("s2", p.pages);
+          a.slli("s3", "s0", 12);
+          a.label(`touch${tag}`);
+          a.lw("t0", 0, "s1");
+          fnvStep(a, "s4", "t0");
+          a.or("t1", "s3", "s2");
+          a.sw("t1", 0, "s1");
+          a.lw("t0", 0, "s1");
+          fnvStep(a, "s4", "t0");
+          a.add("s1", "s1", "s5");
+          a.addi("s2", "s2", -1);
+          a.bnez("s2", `touch${tag}`);
+          // unmap
+          a.li("s1", USER.mapBase);
+          a.li("s2", p.pages);
+          a.li("a7", SYS.unmap);
+          a.label(`unmap${tag}`);
+          a.mv("a0", "s1");
+          a.ecall();
+          fnvStep(a, "s4", "a0");
+          a.add("s1", "s1", "s5");
+          a.addi("s2", "s2", -1);
+          a.bnez("s2", `unmap${tag}`);
+        },
+        { opsPerPass: p.pages },
+      );
       exitWith(a, "s4");
     },
   };
@@ -87,6 +93,7 @@ export const pagefault = defineWorkload<PagefaultParams>({
   description: "map, touch and unmap M pages per cycle for C cycles (page-table churn)",
   schema: pagefaultSchema,
   small: [{ pages: 3, cycles: 4 }],
+  quick: [{ pages: 8, cycles: 160 }],
   program,
   model(p) {
     let acc = FNV_BASIS;

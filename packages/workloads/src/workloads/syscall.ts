@@ -5,7 +5,7 @@
 import type { Assembler } from "@shadowlab/emu-core";
 import { z } from "zod";
 import { SYS } from "../kernel/abi.ts";
-import { asidParam, defineWorkload, exitWith, intParam } from "./common.ts";
+import { asidParam, defineWorkload, exitWith, intParam, measuredLoop } from "./common.ts";
 
 export const syscallSchema = z
   .object({
@@ -15,16 +15,14 @@ export const syscallSchema = z
   .strict();
 export type SyscallParams = z.output<typeof syscallSchema>;
 
-/** `iterations` getpid calls summed into s4 (shared with nano syscall). */
+/** `iterations` getpid calls summed into s4, the steady state the region of interest (shared with nano syscall). */
 export function getpidLoop(a: Assembler, iterations: number): void {
-  a.li("s0", iterations);
   a.li("s4", 0);
   a.li("a7", SYS.getpid);
-  a.label("getpid_loop");
-  a.ecall();
-  a.add("s4", "s4", "a0");
-  a.addi("s0", "s0", -1);
-  a.bnez("s0", "getpid_loop");
+  measuredLoop(a, "getpid_loop", iterations, () => {
+    a.ecall();
+    a.add("s4", "s4", "a0");
+  });
 }
 
 export const syscall = defineWorkload<SyscallParams>({
@@ -32,6 +30,7 @@ export const syscall = defineWorkload<SyscallParams>({
   description: "a loop of N getpid system calls",
   schema: syscallSchema,
   small: [{ iterations: 100 }],
+  quick: [{ iterations: 12_000 }],
   program: (p) => ({
     user(a: Assembler) {
       getpidLoop(a, p.iterations);

@@ -1,0 +1,203 @@
+/**
+ * `shadowlab-emu`: run or disassemble an RV32 ELF on the machine.
+ *
+ *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
+ *   shadowlab-emu disasm prog.elf
+ *
+ * User mistakes (bad path, not an ELF, a 64-bit ELF, bad flag values) are one
+ * line on stderr and exit code 2. A run exits with the guest's exit code;
+ * 124 when the instruction budget ran out, 125 when the guest waits for an
+ * interrupt that can never come.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { type Command, Option } from "commander";
+import { ElfError, readElf } from "../elf.ts";
+import { DEFAULT_HART, type HartConfig } from "../hart.ts";
+import type { Image } from "../image.ts";
+import { Disassembler } from "../isa/disasm.ts";
+import { Machine, type RunResult } from "../machine.ts";
+import { DEFAULT_TLB, type TlbConfig, validateTlbConfig } from "../tlb.ts";
+import { EXIT_USAGE, type Io, integer, processIo, runCli, UsageError } from "./program.ts";
+
+export { EXIT_USAGE, type Io, processIo, UsageError };
+
+export const EXIT_BUDGET = 124;
+export const EXIT_WFI = 125;
+
+export function loadImage(path: string): Image {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === "ENOENT" ? `${path}: no such file` : `${path}: cannot read (${code ?? String(e)})`,
+    );
+  }
+  try {
+    return readElf(bytes, path);
+  } catch (e) {
+    if (e instanceof ElfError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+interface MachineFlags {
+  ramMib: number;
+  tlbEntries: number;
+  tlbWays?: number;
+  tlbReplacement: "lru" | "random";
+  tlbSeed: number;
+  asidTags: boolean;
+  splitTlb: boolean;
+  instructionsPerTick: number;
+}
+
+/** Flags that configure the machine, shared by every command that runs one. */
+export function addMachineOptions(cmd: Command): Command {
+  return cmd
+    .option("--ram-mib <n>", "RAM size in MiB", integer("--ram-mib", 1, 2048), DEFAULT_HART.ramSize / 2 ** 20)
+    .option(
+      "--tlb-entries <n>",
+      "TLB entries (power of two)",
+      integer("--tlb-entries", 1, 65536),
+      DEFAULT_TLB.entries,
+    )
+    .option(
+      "--tlb-ways <n>",
+      "TLB associativity (default: fully associative)",
+      integer("--tlb-ways", 1, 65536),
+    )
+    .addOption(
+      new Option("--tlb-replacement <policy>", "TLB replacement").choices(["lru", "random"]).default("lru"),
+    )
+    .option("--tlb-seed <n>", "seed of random replacement", integer("--tlb-seed", 0, 2 ** 32 - 1), 1)
+    .option("--no-asid-tags", "TLB entries carry no ASID tag")
+    .option("--split-tlb", "separate instruction and data TLBs of the given shape", false)
+    .option(
+      "--instructions-per-tick <n>",
+      "retired instructions per mtime tick",
+      integer("--instructions-per-tick", 1, 1e6),
+      DEFAULT_HART.instructionsPerTick,
+    );
+}
+
+export function machineConfig(f: MachineFlags): Partial<HartConfig> {
+  const tlb: TlbConfig = {
+    entries: f.tlbEntries,
+    ways: f.tlbWays ?? f.tlbEntries,
+    replacement: f.tlbReplacement,
+    asidTags: f.asidTags,
+    seed: f.tlbSeed,
+  };
+  const problem = validateTlbConfig(tlb);
+  if (problem) throw new UsageError(problem);
+  return {
+    ramSize: f.ramMib * 2 ** 20,
+    tlb: f.splitTlb ? { itlb: tlb, dtlb: { ...tlb } } : tlb,
+    instructionsPerTick: f.instructionsPerTick,
+  };
+}
+
+interface RunFlags extends MachineFlags {
+  maxInstructions?: number;
+  stats?: string | boolean;
+  trace?: number;
+}
+
+function runCommand(path: string, flags: RunFlags, io: Io): number {
+  const config = machineConfig(flags);
+  const image = loadImage(path);
+  const machine = new Machine(config, (b) => io.out(b));
+  machine.load(image);
+  const result = machine.run({ maxInstructions: flags.maxInstructions, trace: flags.trace });
+  io.flush();
+  const code = exitCodeOf(result);
+  if (result.reason === "budget")
+    io.err(`shadowlab-emu: stopped after ${result.instructions} instructions (budget)`);
+  if (result.reason === "wfi") io.err("shadowlab-emu: guest waits for an interrupt that can never arrive");
+  if (code !== 0 && result.trace) io.err(formatTrace(result));
+  if (flags.stats !== undefined && flags.stats !== false) {
+    const json = `${JSON.stringify({ reason: result.reason, exitCode: result.exitCode, ...result.stats }, null, 2)}\n`;
+    if (flags.stats === true || flags.stats === "-") io.write(json);
+    else writeFileSync(flags.stats, json);
+  }
+  return code;
+}
+
+export function exitCodeOf(r: RunResult): number {
+  if (r.reason === "exit") return r.exitCode & 0xff;
+  return r.reason === "wfi" ? EXIT_WFI : EXIT_BUDGET;
+}
+
+const PRIV_LETTER: Record<number, string> = { 0: "U", 1: "S", 3: "M" };
+
+function formatTrace(r: RunResult): string {
+  const d = new Disassembler();
+  const lines = (r.trace ?? []).map((t) => {
+    const pc = t.pc.toString(16).padStart(8, "0");
+    const text = t.word === undefined ? "<unmapped>" : d.insn(t.word, t.pc);
+    const word = t.word === undefined ? "        " : t.word.toString(16).padStart(8, "0");
+    return `  ${PRIV_LETTER[t.priv]} ${pc}: ${word}  ${text}`;
+  });
+  return [`last ${lines.length} instructions:`, ...lines].join("\n");
+}
+
+function disasmCommand(path: string, io: Io): number {
+  const image = loadImage(path);
+  const bySymbol = new Map<number, string>();
+  for (const [name, addr] of Object.entries(image.symbols)) if (!bySymbol.has(addr)) bySymbol.set(addr, name);
+  for (const s of image.sections.filter((x) => x.flags === "rx")) {
+    io.write(`\nDisassembly of section ${s.name}:\n`);
+    const d = new Disassembler();
+    const view = new DataView(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength);
+    for (let off = 0; off + 4 <= s.bytes.length; off += 4) {
+      const pc = (s.addr + off) >>> 0;
+      const sym = bySymbol.get(pc);
+      if (sym) io.write(`\n${pc.toString(16).padStart(8, "0")} <${sym}>:\n`);
+      const w = view.getUint32(off, true);
+      io.write(
+        `${pc.toString(16).padStart(8)}:\t${w.toString(16).padStart(8, "0")}          \t${d.insn(w, pc)}\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+/** The commands, ready to mount under another program (the `shadowlab` CLI mounts them as `emu`). */
+export function emuCommands(parent: Command, io: Io, done: (code: number) => void): Command {
+  addMachineOptions(
+    parent
+      .command("run")
+      .description("run an RV32 ELF; exits with the guest's exit code")
+      .argument("<file.elf>", "the image to run")
+      .option(
+        "--max-instructions <n>",
+        "stop after this many instructions",
+        integer("--max-instructions", 1, Number.MAX_SAFE_INTEGER),
+      )
+      .option("--stats [file]", "write every counter as JSON to a file, or to stdout")
+      .option(
+        "--trace <n>",
+        "print the last N instructions when the run ends badly",
+        integer("--trace", 1, 1e6),
+      ),
+  ).action((file: string, flags: RunFlags) => done(runCommand(file, flags, io)));
+  parent
+    .command("disasm")
+    .description("disassemble the executable sections of an ELF (objdump -d syntax)")
+    .argument("<file.elf>", "the image")
+    .action((file: string) => done(disasmCommand(file, io)));
+  return parent;
+}
+
+export function main(argv: string[], io: Io = processIo()): Promise<number> {
+  return runCli({
+    name: "shadowlab-emu",
+    description: "the shadowlab RV32 machine",
+    argv,
+    err: io.err,
+    out: io.write,
+    mount: (program, done) => emuCommands(program, io, done),
+  });
+}

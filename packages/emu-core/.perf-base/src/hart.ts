@@ -1,0 +1,1240 @@
+/**
+ * One RV32IMA hart with M, S and U modes, Sv32 translation through the TLB
+ * model, and the Sstc timer.
+ *
+ * Speed without losing exact counters:
+ * - Instructions are decoded once per physical RAM word into a per-page cache
+ *   (two int32 per word: packed op/rd/rs1/rs2 and the immediate). A store to a
+ *   RAM word clears that word's cache slot, so code written at run time (also
+ *   into recycled pages) runs as written.
+ * - Fetch, load and store each keep a memo of the last page they translated:
+ *   its VPN, its RAM offset and the TLB entry that served it. A repeat access
+ *   to that page only bumps the TLB's lookup/hit counters and, when the entry
+ *   is not already the most recent of its set, moves it to the front: exactly
+ *   what a full lookup that hit would have done. Every
+ *   change of translation state (satp, privilege, mstatus, sfence.vma, an
+ *   entry leaving the TLB) clears the memos.
+ * - The dispatch switch uses literal op ids (see isa/table.ts) so V8 compiles
+ *   it to a jump table; test/isa-table.test.ts checks the case comments.
+ * - Interrupts and timers are checked only when `instret` reaches `eventAt`,
+ *   which every state change that could make an interrupt takeable resets.
+ */
+import { CAUSE, COMPARATOR_NEVER, IRQ, MSTATUS, PRIV } from "./csr.ts";
+import { csrCheck, csrRead, csrWrite } from "./csrfile.ts";
+import type { Device } from "./devices/device.ts";
+import { decode } from "./isa/decode.ts";
+import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
+import { OP_ILLEGAL } from "./isa/table.ts";
+import {
+  ACCESS_FETCH,
+  ACCESS_LOAD,
+  ACCESS_STORE,
+  type Access,
+  accessFaultCause,
+  newWalkCounters,
+  peekWalk,
+  permits,
+  WalkResult,
+  walk,
+} from "./mmu.ts";
+import { TrapCounters } from "./stats.ts";
+import { DEFAULT_TLB, PTE, Tlb, type TlbConfig } from "./tlb.ts";
+
+export const RAM_BASE = 0x8000_0000;
+
+/**
+ * The machine-mode handler socket: when installed, every trap that would
+ * enter M-mode is handed to it instead of jumping to mtvec. On entry
+ * `hart.pc` is the trapping pc (what mepc would get); the handler leaves the
+ * hart as it wants it to continue (pc, privilege, registers, CSRs).
+ */
+export interface MachineTrapHandler {
+  trap(hart: Hart, cause: number, tval: number, interrupt: boolean): void;
+}
+
+export interface HartConfig {
+  /** RAM size in bytes (multiple of 4 KiB). */
+  ramSize: number;
+  /** One TLB config (unified) or a pair (split instruction / data TLBs). */
+  tlb: TlbConfig | { itlb: TlbConfig; dtlb: TlbConfig };
+  /** Retired instructions per mtime tick (deterministic time). */
+  instructionsPerTick: number;
+  /** Implemented ASID bits in satp (0..9). */
+  asidBits: number;
+}
+
+export const DEFAULT_HART: HartConfig = {
+  ramSize: 128 * 1024 * 1024,
+  tlb: DEFAULT_TLB,
+  // QEMU virt's timebase is 10 MHz; at one instruction per cycle and 100 MHz
+  // that is 10 instructions per tick (an assumption of the model, not a measurement).
+  instructionsPerTick: 10,
+  asidBits: 9,
+};
+
+export type StopReason = "exit" | "budget" | "wfi" | "stop";
+
+/** Privilege level: 0 = U, 1 = S, 3 = M. */
+export type Priv = 0 | 1 | 3;
+
+const NO_EVENT = Number.POSITIVE_INFINITY;
+/** Interrupts in the order the privileged spec (3.1.9) gives them priority. */
+const IRQ_PRIORITY = [IRQ.MEI, IRQ.MSI, IRQ.MTI, IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
+
+export class Hart {
+  readonly config: HartConfig;
+  /** x0..x31; index 32 is the sink for writes to x0 (the decoder maps rd=0 to it). */
+  readonly x = new Int32Array(33);
+  /** Current pc (unsigned). */
+  pc = RAM_BASE;
+  priv: Priv = 3;
+
+  // RAM views (little-endian host).
+  readonly ram: Uint8Array;
+  readonly ram8: Int8Array;
+  readonly ram16: Int16Array;
+  readonly ramU16: Uint16Array;
+  readonly ram32: Int32Array;
+  readonly ramBase = RAM_BASE;
+  readonly ramSize: number;
+  readonly devices: Device[] = [];
+
+  // CSR state (csrfile.ts gives the architectural views).
+  mstatus = 0;
+  medeleg = 0;
+  mideleg = 0;
+  mie = 0;
+  /** Software-writable pending bits (SSIP, STIP without Sstc, SEIP) and MSIP from the CLINT. */
+  mipSw = 0;
+  mtvec = 0;
+  stvec = 0;
+  mscratch = 0;
+  sscratch = 0;
+  mepc = 0;
+  sepc = 0;
+  mcause = 0;
+  scause = 0;
+  mtval = 0;
+  stval = 0;
+  mcounteren = 0;
+  scounteren = 0;
+  menvcfg = 0;
+  menvcfgh = 0;
+  senvcfg = 0;
+  satp = 0;
+  mcountinhibit = 0;
+  readonly pmpcfg = new Int32Array(16);
+  readonly pmpaddr = new Int32Array(64);
+
+  // Time and counters. mtime = floor(instret / instructionsPerTick) + timeOffset.
+  instret = 0;
+  timeOffset = 0;
+  idleCycles = 0;
+  /**
+   * minstret/mcycle as written by software minus the internal counts, modulo 2^64, as a low part in
+   * [0, 2^32) and a high word: a single double cannot hold a 64-bit offset exactly (see csrfile.ts).
+   */
+  instretAdjust = 0;
+  instretAdjustHi = 0;
+  cycleAdjust = 0;
+  cycleAdjustHi = 0;
+  mtimecmp = Number.MAX_SAFE_INTEGER;
+  stimecmp = Number.MAX_SAFE_INTEGER;
+  /** instret value at which the loop must look at interrupts/timers/stop again. */
+  eventAt = 0;
+  /** Instructions retired per privilege (attributed on each privilege change). */
+  readonly instretByPriv = new Float64Array(4);
+  private privSince = 0;
+
+  // Translation state derived from satp/mstatus/priv.
+  itlb: Tlb;
+  dtlb: Tlb;
+  readonly walkCounters = newWalkCounters();
+  private readonly walkOut = new WalkResult();
+  readonly traps = new TrapCounters();
+
+  // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
+  private fVpn = -1;
+  private fOff = 0;
+  private fIdx = 0;
+  private fHit = 0;
+  private fDec: Int32Array = new Int32Array(0);
+  private lVpn = -1;
+  private lOff = 0;
+  private lIdx = 0;
+  private lHit = 0;
+  private sVpn = -1;
+  private sOff = 0;
+  private sIdx = 0;
+  private sHit = 0;
+  /** Result of the last translate(): TLB entry and hit increment. */
+  private tIdx = 0;
+  private tHit = 0;
+  /** Cause of the last failed translate(). */
+  private tCause = 0;
+
+  /** Decoded-instruction cache, one per RAM page, created on first fetch. */
+  private readonly decoded: (Int32Array | null)[];
+  /** LR reservation (RAM byte offset of the reserved word), -1 when none. */
+  reservation = -1;
+
+  /** Set when a slow path took a trap; the loop reloads pc and clears it. */
+  private trapped = false;
+  stopReason: StopReason | undefined;
+  exitCode = 0;
+  handler: MachineTrapHandler | undefined;
+  /** A physical address whose stores are reported to `onWatchedStore` (HTIF tohost). */
+  private watchPage = -1;
+  onWatchedStore: (paddr: number) => void = () => {};
+
+  constructor(config: Partial<HartConfig> = {}) {
+    this.config = { ...DEFAULT_HART, ...config };
+    const size = this.config.ramSize;
+    if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0 || size > 0x8000_0000) {
+      throw new RangeError(`ramSize must be a positive multiple of 4096 up to 2 GiB (got ${size})`);
+    }
+    if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1)
+      throw new Error("shadowlab needs a little-endian host");
+    const buf = new ArrayBuffer(size);
+    this.ram = new Uint8Array(buf);
+    this.ram8 = new Int8Array(buf);
+    this.ram16 = new Int16Array(buf);
+    this.ramU16 = new Uint16Array(buf);
+    this.ram32 = new Int32Array(buf);
+    this.ramSize = size;
+    this.decoded = new Array(size / 4096).fill(null);
+    const t = this.config.tlb;
+    if ("itlb" in t) {
+      this.itlb = new Tlb(t.itlb);
+      this.dtlb = new Tlb(t.dtlb);
+    } else {
+      this.itlb = this.dtlb = new Tlb(t);
+    }
+    this.itlb.onDrop = (i) => {
+      if (i === this.fIdx) this.fVpn = -1;
+      if (this.itlb === this.dtlb) this.dropDataMemo(i);
+    };
+    if (this.dtlb !== this.itlb) this.dtlb.onDrop = (i) => this.dropDataMemo(i);
+    this.fIdx = this.itlb.scratch;
+    this.lIdx = this.sIdx = this.dtlb.scratch;
+  }
+
+  private dropDataMemo(i: number): void {
+    if (i === this.lIdx) this.lVpn = -1;
+    if (i === this.sIdx) this.sVpn = -1;
+  }
+
+  addDevice(d: Device): void {
+    this.devices.push(d);
+  }
+
+  /** Report stores to this physical address (and the next word) to onWatchedStore. */
+  watch(paddr: number): void {
+    this.watchPage = Math.floor(paddr / 4096);
+    this.invalidateMemos();
+  }
+
+  // ---------------------------------------------------------------- time
+
+  get mtime(): number {
+    return Math.floor(this.instret / this.config.instructionsPerTick) + this.timeOffset;
+  }
+  set mtime(v: number) {
+    this.timeOffset = v - Math.floor(this.instret / this.config.instructionsPerTick);
+    this.recheck();
+  }
+  /** The 64-bit values as numbers, rounded above 2^53 (statistics); the CSRs read exact halves (csrfile.ts). */
+  get mcycle(): number {
+    return counter64(this.instret + this.idleCycles, this.cycleAdjust, this.cycleAdjustHi);
+  }
+  get minstret(): number {
+    return counter64(this.instret, this.instretAdjust, this.instretAdjustHi);
+  }
+
+  /** mip as software reads it: timer bits computed from the comparators. */
+  get mip(): number {
+    let mip = this.mipSw;
+    const now = this.mtime;
+    if (now >= this.mtimecmp) mip |= 1 << IRQ.MTI;
+    if (this.stce) {
+      mip &= ~(1 << IRQ.STI);
+      if (now >= this.stimecmp) mip |= 1 << IRQ.STI;
+    }
+    return mip;
+  }
+
+  get stce(): boolean {
+    return (this.menvcfgh & 0x8000_0000) !== 0;
+  }
+
+  /** Make the loop re-examine interrupts and timers before the next instruction. */
+  recheck(): void {
+    this.eventAt = 0;
+  }
+
+  /** Ask the run loop to return before the next instruction. */
+  requestStop(reason: StopReason, exitCode = 0): void {
+    this.stopReason = reason;
+    this.exitCode = exitCode;
+    this.eventAt = 0;
+  }
+
+  // ---------------------------------------------------------------- state changes
+
+  /** Change privilege level; attributes retired instructions and drops the memos. */
+  setPriv(p: Priv): void {
+    this.instretByPriv[this.priv] += this.instret - this.privSince;
+    this.privSince = this.instret;
+    this.priv = p;
+    this.invalidateMemos();
+    this.recheck();
+  }
+
+  /** Instructions retired by privilege, including the current stretch. */
+  retiredBy(p: Priv): number {
+    return this.instretByPriv[p] + (p === this.priv ? this.instret - this.privSince : 0);
+  }
+
+  invalidateMemos(): void {
+    this.fVpn = this.lVpn = this.sVpn = -1;
+  }
+
+  /** sfence.vma on every TLB of the hart (privilege checks are the caller's). */
+  sfence(hasAddr: boolean, vaddr: number, hasAsid: boolean, asid: number): void {
+    this.itlb.flush(hasAddr, vaddr, hasAsid, asid);
+    if (this.dtlb !== this.itlb) this.dtlb.flush(hasAddr, vaddr, hasAsid, asid);
+    this.invalidateMemos();
+  }
+
+  /** Clear the decoded-instruction cache (e.g. after loading an image). */
+  flushDecoded(): void {
+    this.decoded.fill(null);
+    this.fVpn = -1;
+  }
+
+  // ---------------------------------------------------------------- traps
+
+  /** Take a trap (exception or interrupt) from the current pc, with delegation (3.1.8). */
+  trap(cause: number, tval: number, interrupt: boolean): void {
+    const t = this.traps;
+    if (interrupt) t.interrupts[cause]++;
+    else t.exceptions[cause]++;
+    this.reservation = -1;
+    const bit = 1 << cause;
+    const delegated = this.priv !== 3 && ((interrupt ? this.mideleg : this.medeleg) & bit) !== 0;
+    if (!delegated && this.handler) {
+      t.toHandler++;
+      this.handler.trap(this, cause, tval >>> 0, interrupt); // unsigned, as mtval would hold it
+      this.invalidateMemos();
+      this.recheck();
+      return;
+    }
+    const mcause = (interrupt ? 0x8000_0000 | cause : cause) >>> 0;
+    let s = this.mstatus;
+    if (delegated) {
+      t.toS++;
+      this.scause = mcause;
+      this.sepc = this.pc >>> 0;
+      this.stval = tval >>> 0;
+      s = (s & ~MSTATUS.SPP) | (this.priv === 1 ? MSTATUS.SPP : 0);
+      s = (s & ~MSTATUS.SPIE) | ((s & MSTATUS.SIE) !== 0 ? MSTATUS.SPIE : 0);
+      s &= ~MSTATUS.SIE;
+      this.mstatus = s;
+      this.pc = vectorTarget(this.stvec, cause, interrupt);
+      this.setPriv(1);
+    } else {
+      t.toM++;
+      this.mcause = mcause;
+      this.mepc = this.pc >>> 0;
+      this.mtval = tval >>> 0;
+      s = (s & ~MSTATUS.MPP) | (this.priv << MSTATUS.MPP_SHIFT);
+      s = (s & ~MSTATUS.MPIE) | ((s & MSTATUS.MIE) !== 0 ? MSTATUS.MPIE : 0);
+      s &= ~MSTATUS.MIE;
+      this.mstatus = s;
+      this.pc = vectorTarget(this.mtvec, cause, interrupt);
+      this.setPriv(3);
+    }
+  }
+
+  /** An exception raised by the instruction at this.pc: it does not retire. */
+  exception(cause: number, tval: number): void {
+    this.instret--;
+    this.trap(cause, tval, false);
+    this.trapped = true;
+  }
+
+  /** mret (3.3.2): back to MPP with MIE restored; MPRV cleared when leaving M. */
+  mret(): void {
+    let s = this.mstatus;
+    const mpp = ((s & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT) as Priv;
+    s = (s & ~MSTATUS.MIE) | ((s & MSTATUS.MPIE) !== 0 ? MSTATUS.MIE : 0);
+    s |= MSTATUS.MPIE;
+    s &= ~MSTATUS.MPP; // MPP := U, the least-privileged mode
+    if (mpp !== 3) s &= ~MSTATUS.MPRV;
+    this.mstatus = s;
+    this.reservation = -1;
+    this.pc = this.mepc >>> 0;
+    this.setPriv(mpp);
+  }
+
+  /** sret (3.3.2 / 4.1.1): back to SPP with SIE restored. */
+  sret(): void {
+    let s = this.mstatus;
+    const spp: Priv = (s & MSTATUS.SPP) !== 0 ? 1 : 0;
+    s = (s & ~MSTATUS.SIE) | ((s & MSTATUS.SPIE) !== 0 ? MSTATUS.SIE : 0);
+    s |= MSTATUS.SPIE;
+    s &= ~MSTATUS.SPP;
+    s &= ~MSTATUS.MPRV;
+    this.mstatus = s;
+    this.reservation = -1;
+    this.pc = this.sepc >>> 0;
+    this.setPriv(spp);
+  }
+
+  /** The highest-priority interrupt that is pending, enabled and takeable now, or -1. */
+  pendingInterrupt(): number {
+    const pending = this.mip & this.mie;
+    if (pending === 0) return -1;
+    const mOn = this.priv < 3 || (this.mstatus & MSTATUS.MIE) !== 0;
+    const sOn = this.priv < 1 || (this.priv === 1 && (this.mstatus & MSTATUS.SIE) !== 0);
+    const toM = mOn ? pending & ~this.mideleg : 0;
+    const toS = sOn ? pending & this.mideleg : 0;
+    // M-level interrupts are never delegated below a hart already in M (3.1.9).
+    const ready = toM | (this.priv === 3 ? 0 : toS);
+    if (ready === 0) return -1;
+    if (toM !== 0) {
+      for (const irq of IRQ_PRIORITY) if ((toM >> irq) & 1) return irq;
+    }
+    for (const irq of IRQ_PRIORITY) if ((ready >> irq) & 1) return irq;
+    return -1;
+  }
+
+  /**
+   * The earliest mtime value at which a comparator that is not yet firing
+   * starts to (only those whose interrupt is enabled in mie, when asked),
+   * or NO_EVENT.
+   */
+  private nextDeadline(onlyEnabled: boolean): number {
+    const now = this.mtime;
+    let next = NO_EVENT;
+    if (this.mtimecmp > now && (!onlyEnabled || ((this.mie >> IRQ.MTI) & 1) !== 0)) next = this.mtimecmp;
+    if (this.stce && this.stimecmp > now && (!onlyEnabled || ((this.mie >> IRQ.STI) & 1) !== 0)) {
+      next = Math.min(next, this.stimecmp);
+    }
+    // Comparators whose high half saturated (Clint, csrWrite: 2^21 = past 2^53 ticks) never fire.
+    return next >= COMPARATOR_NEVER ? NO_EVENT : next;
+  }
+
+  /**
+   * Runs when instret reaches eventAt: stop requests, then one interrupt,
+   * then the next deadline. A trap handler that changes interrupt state
+   * calls recheck(), which wins over the deadline set here.
+   */
+  private serviceEvents(): boolean {
+    if (this.stopReason !== undefined) return false;
+    const deadline = this.nextDeadline(false);
+    this.eventAt =
+      deadline === NO_EVENT
+        ? NO_EVENT
+        : Math.max(this.instret + 1, (deadline - this.timeOffset) * this.config.instructionsPerTick);
+    const irq = this.pendingInterrupt();
+    if (irq >= 0) this.trap(irq, 0, true);
+    return this.stopReason === undefined;
+  }
+
+  /**
+   * WFI (3.3.3): resume when any interrupt is pending and locally enabled
+   * (global enables do not matter). Time jumps to the next enabled timer
+   * deadline; with none, the run stops with reason "wfi".
+   */
+  private waitForInterrupt(): void {
+    if ((this.mip & this.mie) !== 0) return;
+    const deadline = this.nextDeadline(true);
+    if (deadline === NO_EVENT) {
+      this.requestStop("wfi");
+      return;
+    }
+    const ticks = deadline - this.mtime;
+    this.timeOffset += ticks;
+    this.idleCycles += ticks * this.config.instructionsPerTick;
+    this.recheck();
+  }
+
+  // ---------------------------------------------------------------- translation
+
+  /** Effective privilege for loads and stores (MPRV, 3.1.6.3). */
+  private get dataPriv(): number {
+    return this.priv === 3 && (this.mstatus & MSTATUS.MPRV) !== 0
+      ? (this.mstatus & MSTATUS.MPP) >>> MSTATUS.MPP_SHIFT
+      : this.priv;
+  }
+
+  get asid(): number {
+    return (this.satp >>> 22) & 0x1ff;
+  }
+
+  /**
+   * Translate a virtual address; returns the physical page number (Sv32 has
+   * 22-bit PPNs: a 34-bit physical space) or -1 with the fault's cause in
+   * tCause (the caller raises it). Sets tIdx/tHit for the caller's memo.
+   * Returning the page number keeps the result a small integer, so the miss
+   * path boxes no doubles.
+   */
+  translate(va: number, access: Access): number {
+    const priv = access === ACCESS_FETCH ? this.priv : this.dataPriv;
+    const tlb = access === ACCESS_FETCH ? this.itlb : this.dtlb;
+    if (this.satp >= 0 || priv === 3) {
+      this.tIdx = tlb.scratch;
+      this.tHit = 0;
+      return va >>> 12;
+    }
+    const vpn = va >>> 12;
+    const asid = this.asid;
+    const sum = (this.mstatus & MSTATUS.SUM) !== 0;
+    const mxr = (this.mstatus & MSTATUS.MXR) !== 0;
+    let i = tlb.lookup(vpn, asid);
+    if (i >= 0) {
+      const f = tlb.flags[i];
+      if (permits(f, access, priv, sum, mxr) && (access !== ACCESS_STORE || (f & PTE.D) !== 0)) {
+        return this.translated(tlb, i, vpn);
+      }
+      // The entry cannot serve this access (permission, or D still clear):
+      // real walkers re-walk, so this lookup counts as a miss.
+      tlb.counters.hits--;
+      tlb.counters.misses++;
+    }
+    const out = this.walkOut;
+    const cause = walk(this, this.satp & 0x3fffff, va, access, priv, sum, mxr, this.walkCounters, out);
+    if (cause !== 0) {
+      this.tCause = cause;
+      return -1;
+    }
+    i = tlb.fill(vpn, asid, out.ppn, out.flags, out.mega);
+    return this.translated(tlb, i, vpn);
+  }
+
+  private translated(tlb: Tlb, i: number, vpn: number): number {
+    this.tIdx = i;
+    this.tHit = 1;
+    return tlb.kind[i] === 2 ? tlb.ppn[i] | (vpn & 0x3ff) : tlb.ppn[i];
+  }
+
+  // ---------------------------------------------------------------- memory slow paths
+
+  /** RAM byte offset of a physical address, or -1 when it is not RAM. */
+  private ramOffset(pa: number): number {
+    const off = pa - RAM_BASE;
+    return off >= 0 && off < this.ramSize ? off : -1;
+  }
+
+  /** RAM byte offset of a physical page, or -1 when the page is not RAM. */
+  private ramPage(ppn: number): number {
+    const off = (ppn - RAM_BASE / 4096) * 4096;
+    return off >= 0 && off < this.ramSize ? off : -1;
+  }
+
+  private device(pa: number): Device | undefined {
+    for (const d of this.devices) if (pa >= d.base && pa < d.base + d.size) return d;
+    return undefined;
+  }
+
+  /** Fill the fetch memo for this.pc; false after raising a fault. */
+  private refillFetch(): boolean {
+    const pc = this.pc;
+    const ppn = this.translate(pc, ACCESS_FETCH);
+    if (ppn < 0) {
+      this.trap(this.tCause, pc, false);
+      return false;
+    }
+    const off = this.ramPage(ppn);
+    if (off < 0) {
+      this.trap(CAUSE.FETCH_ACCESS, pc, false);
+      return false;
+    }
+    const page = off >>> 12;
+    let dec = this.decoded[page];
+    if (dec === null) {
+      dec = new Int32Array(2048);
+      this.decoded[page] = dec;
+    }
+    this.fDec = dec;
+    this.fVpn = pc >>> 12;
+    this.fOff = off;
+    this.fIdx = this.tIdx;
+    this.fHit = this.tHit;
+    return true;
+  }
+
+  /** Decode the word at the fetch memo's page slot into the cache. */
+  private predecode(dec: Int32Array, slot: number, pc: number): number {
+    const word = this.ram32[(this.fOff + (pc & 0xfff)) >>> 2];
+    const spec = decode(word);
+    let packed: number;
+    if (spec === undefined) {
+      packed = OP_ILLEGAL;
+      dec[slot + 1] = word;
+    } else {
+      const rd = (word >>> 7) & 31;
+      packed =
+        spec.op | ((rd === 0 ? 32 : rd) << 8) | (((word >>> 15) & 31) << 14) | (((word >>> 20) & 31) << 19);
+      dec[slot + 1] = immediateOf(spec.args, word);
+    }
+    dec[slot] = packed;
+    return packed;
+  }
+
+  /** Loads that miss the memo or are misaligned. Returns the value (sign-extended as asked). */
+  private loadSlow(va: number, width: 1 | 2 | 4, signed: boolean): number {
+    if ((va & (width - 1)) !== 0) {
+      this.exception(CAUSE.MISALIGNED_LOAD, va);
+      return 0;
+    }
+    const ppn = this.translate(va, ACCESS_LOAD);
+    if (ppn < 0) {
+      this.exception(this.tCause, va);
+      return 0;
+    }
+    const page = this.ramPage(ppn);
+    if (page >= 0) {
+      const off = page + (va & 0xfff);
+      this.lVpn = va >>> 12;
+      this.lOff = page;
+      this.lIdx = this.tIdx;
+      this.lHit = this.tHit;
+      if (width === 4) return this.ram32[off >>> 2];
+      if (width === 2) return signed ? this.ram16[off >>> 1] : this.ramU16[off >>> 1];
+      return signed ? this.ram8[off] : this.ram[off];
+    }
+    const pa = ppn * 4096 + (va & 0xfff);
+    const d = this.device(pa);
+    if (d === undefined) {
+      this.exception(CAUSE.LOAD_ACCESS, va);
+      return 0;
+    }
+    const v = d.load(pa - d.base, width);
+    if (width === 4) return v | 0;
+    if (width === 2) return signed ? (v << 16) >> 16 : v & 0xffff;
+    return signed ? (v << 24) >> 24 : v & 0xff;
+  }
+
+  /** Stores that miss the memo or are misaligned; false after a fault. */
+  private storeSlow(va: number, width: 1 | 2 | 4, value: number): boolean {
+    if ((va & (width - 1)) !== 0) {
+      this.exception(CAUSE.MISALIGNED_STORE, va);
+      return false;
+    }
+    const ppn = this.translate(va, ACCESS_STORE);
+    if (ppn < 0) {
+      this.exception(this.tCause, va);
+      return false;
+    }
+    const page = this.ramPage(ppn);
+    const pa = ppn * 4096 + (va & 0xfff);
+    if (page >= 0) {
+      const off = page + (va & 0xfff);
+      const watched = ppn === this.watchPage;
+      if (!watched) {
+        this.sVpn = va >>> 12;
+        this.sOff = page;
+        this.sIdx = this.tIdx;
+        this.sHit = this.tHit;
+      }
+      this.writeRam(off, width, value);
+      if (watched) this.onWatchedStore(pa);
+      return true;
+    }
+    const d = this.device(pa);
+    if (d === undefined) {
+      this.exception(CAUSE.STORE_ACCESS, va);
+      return false;
+    }
+    d.store(pa - d.base, width, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff));
+    return true;
+  }
+
+  /** Write RAM and drop the decoded-instruction slot it overlaps. */
+  private writeRam(off: number, width: 1 | 2 | 4, value: number): void {
+    if (width === 4) this.ram32[off >>> 2] = value;
+    else if (width === 2) this.ramU16[off >>> 1] = value;
+    else this.ram[off] = value;
+    const dec = this.decoded[off >>> 12];
+    if (dec !== null) dec[(off & 0xffc) >>> 1] = 0;
+  }
+
+  /** LR, SC and AMOs: word-aligned RAM only (devices give access faults). */
+  private atomic(op: number, rd: number, va: number, src: number): boolean {
+    const isLr = op === 60;
+    if ((va & 3) !== 0) {
+      this.exception(isLr ? CAUSE.MISALIGNED_LOAD : CAUSE.MISALIGNED_STORE, va);
+      return false;
+    }
+    const ppn = this.translate(va, isLr ? ACCESS_LOAD : ACCESS_STORE);
+    if (ppn < 0) {
+      this.exception(this.tCause, va);
+      return false;
+    }
+    const page = this.ramPage(ppn);
+    const off = page + (va & 0xfff);
+    if (page < 0) {
+      this.exception(isLr ? CAUSE.LOAD_ACCESS : CAUSE.STORE_ACCESS, va);
+      return false;
+    }
+    const x = this.x;
+    const old = this.ram32[off >>> 2];
+    if (isLr) {
+      this.reservation = off;
+      x[rd] = old;
+      return true;
+    }
+    if (op === 61) {
+      const ok = this.reservation === off;
+      this.reservation = -1;
+      if (ok) this.writeRam(off, 4, src);
+      if (ok && ppn === this.watchPage) this.onWatchedStore(ppn * 4096 + (va & 0xfff));
+      x[rd] = ok ? 0 : 1;
+      return true;
+    }
+    this.writeRam(off, 4, amoResult(op, old, src));
+    x[rd] = old;
+    if (ppn === this.watchPage) this.onWatchedStore(ppn * 4096 + (va & 0xfff));
+    return true;
+  }
+
+  // ---------------------------------------------------------------- physical access for tools and handlers
+
+  /** Read physical memory (RAM or device) without side effects on the TLB. Returns undefined when nothing decodes it. */
+  readPhys(pa: number, width: 1 | 2 | 4): number | undefined {
+    const off = this.ramOffset(pa);
+    if (off >= 0) {
+      if (width === 4) return this.ram32[off >>> 2] >>> 0;
+      if (width === 2) return this.ramU16[off >>> 1];
+      return this.ram[off];
+    }
+    const d = this.device(pa);
+    return d?.load(pa - d.base, width);
+  }
+
+  /** Write physical memory (RAM or device). Returns false when nothing decodes it. */
+  writePhys(pa: number, width: 1 | 2 | 4, value: number): boolean {
+    const off = this.ramOffset(pa);
+    if (off >= 0) {
+      this.writeRam(off, width, value);
+      return true;
+    }
+    const d = this.device(pa);
+    if (!d) return false;
+    d.store(pa - d.base, width, value >>> 0);
+    return true;
+  }
+
+  /**
+   * The physical address a virtual address maps to for this hart right now
+   * (fetch view when `fetch`, else the data view with MPRV), without touching
+   * the TLB, counters or A/D bits. -1 when unmapped.
+   */
+  peekPhys(va: number, fetch = false): number {
+    const priv = fetch ? this.priv : this.dataPriv;
+    if (this.satp >= 0 || priv === 3) return va >>> 0;
+    return peekWalk(this, this.satp & 0x3fffff, va >>> 0);
+  }
+
+  /** Copy bytes into RAM at a physical address (image loading); drops decoded code. */
+  loadBytes(pa: number, bytes: Uint8Array): void {
+    const off = this.ramOffset(pa);
+    if (off < 0 || off + bytes.length > this.ramSize) {
+      throw new RangeError(
+        `0x${(pa >>> 0).toString(16)}+${bytes.length} is outside RAM (0x${RAM_BASE.toString(16)}, ${this.ramSize} bytes)`,
+      );
+    }
+    this.ram.set(bytes, off);
+    this.flushDecoded();
+  }
+
+  // ---------------------------------------------------------------- the interpreter
+
+  /**
+   * Run at most `budget` instructions (faulting ones included, so a guest
+   * stuck in a fault loop still ends). Returns when the budget is spent or a
+   * stop was requested (stopReason says which).
+   */
+  run(budget: number): StopReason {
+    this.stopReason = undefined;
+    const x = this.x;
+    const ram32 = this.ram32;
+    const ram16 = this.ram16;
+    const ramU16 = this.ramU16;
+    const ram8 = this.ram8;
+    const ramU8 = this.ram;
+    const decoded = this.decoded;
+    const itlb = this.itlb;
+    const dtlb = this.dtlb;
+    const ic = itlb.counters;
+    const dc = dtlb.counters;
+    const ihead = itlb.head;
+    const isetOf = itlb.setOf;
+    let pc = this.pc | 0;
+    let left = budget;
+
+    while (left > 0) {
+      left--;
+      if (this.instret >= this.eventAt) {
+        this.pc = pc >>> 0;
+        if (!this.serviceEvents()) break;
+        pc = this.pc | 0;
+      }
+      // Fetch through the memo, else the slow path (which may trap).
+      if (pc >>> 12 === this.fVpn) {
+        const h = this.fHit;
+        ic.lookups += h;
+        ic.hits += h;
+        const fi = this.fIdx;
+        if (ihead[isetOf[fi]] !== fi) itlb.touch(fi);
+      } else {
+        this.pc = pc >>> 0;
+        if ((pc & 3) !== 0) {
+          this.trap(CAUSE.MISALIGNED_FETCH, pc, false);
+          pc = this.pc | 0;
+          continue;
+        }
+        if (!this.refillFetch()) {
+          pc = this.pc | 0;
+          continue;
+        }
+      }
+      const dec = this.fDec;
+      const slot = (pc & 0xffc) >>> 1;
+      let d = dec[slot];
+      if (d === 0) d = this.predecode(dec, slot, pc);
+      const imm = dec[slot + 1];
+      const rd = (d >>> 8) & 63;
+      const rs1 = (d >>> 14) & 31;
+      const rs2 = (d >>> 19) & 31;
+      this.instret++;
+
+      switch (d & 0xff) {
+        case 1: // lui
+          x[rd] = imm;
+          break;
+        case 2: // auipc
+          x[rd] = pc + imm;
+          break;
+        case 3: {
+          // jal
+          const target = (pc + imm) | 0;
+          if ((target & 3) !== 0) {
+            this.pc = pc >>> 0;
+            this.exception(CAUSE.MISALIGNED_FETCH, target);
+            break;
+          }
+          x[rd] = pc + 4;
+          pc = target;
+          continue;
+        }
+        case 4: {
+          // jalr
+          const target = (x[rs1] + imm) & ~1;
+          if ((target & 3) !== 0) {
+            this.pc = pc >>> 0;
+            this.exception(CAUSE.MISALIGNED_FETCH, target);
+            break;
+          }
+          x[rd] = pc + 4;
+          pc = target;
+          continue;
+        }
+        case 5: // beq
+          if (x[rs1] === x[rs2]) {
+            if (this.branch(pc, imm)) break;
+            pc = (pc + imm) | 0;
+            continue;
+          }
+          break;
+        case 6: // bne
+          if (x[rs1] !== x[rs2]) {
+            if (this.branch(pc, imm)) break;
+            pc = (pc + imm) | 0;
+            continue;
+          }
+          break;
+        case 7: // blt
+          if (x[rs1] < x[rs2]) {
+            if (this.branch(pc, imm)) break;
+            pc = (pc + imm) | 0;
+            continue;
+          }
+          break;
+        case 8: // bge
+          if (x[rs1] >= x[rs2]) {
+            if (this.branch(pc, imm)) break;
+            pc = (pc + imm) | 0;
+            continue;
+          }
+          break;
+        case 9: // bltu
+          if (x[rs1] >>> 0 < x[rs2] >>> 0) {
+            if (this.branch(pc, imm)) break;
+            pc = (pc + imm) | 0;
+            continue;
+          }
+          break;
+        case 10: // bgeu
+          if (x[rs1] >>> 0 >= x[rs2] >>> 0) {
+            if (this.branch(pc, imm)) break;
+            pc = (pc + imm) | 0;
+            continue;
+          }
+          break;
+        case 11: // lb
+        case 12: // lh
+        case 13: // lw
+        case 14: // lbu
+        case 15: {
+          // lhu
+          const op = d & 0xff;
+          const width = LOAD_WIDTH[op];
+          const va = (x[rs1] + imm) | 0;
+          if (va >>> 12 === this.lVpn && (va & (width - 1)) === 0) {
+            this.memoHit(dc, dtlb, this.lHit, this.lIdx);
+            const off = this.lOff + (va & 0xfff);
+            if (op === 13) x[rd] = ram32[off >>> 2];
+            else if (op === 11) x[rd] = ram8[off];
+            else if (op === 14) x[rd] = ramU8[off];
+            else if (op === 12) x[rd] = ram16[off >>> 1];
+            else x[rd] = ramU16[off >>> 1];
+          } else {
+            this.pc = pc >>> 0;
+            const v = this.loadSlow(va, width, op === 11 || op === 12);
+            if (this.trapped) break;
+            x[rd] = v;
+          }
+          break;
+        }
+        case 16: // sb
+        case 17: // sh
+        case 18: {
+          // sw
+          const width = (1 << ((d & 0xff) - 16)) as 1 | 2 | 4;
+          const va = (x[rs1] + imm) | 0;
+          if (va >>> 12 === this.sVpn && (va & (width - 1)) === 0) {
+            this.memoHit(dc, dtlb, this.sHit, this.sIdx);
+            const off = this.sOff + (va & 0xfff);
+            if (width === 4) ram32[off >>> 2] = x[rs2];
+            else if (width === 2) ramU16[off >>> 1] = x[rs2];
+            else ramU8[off] = x[rs2];
+            const cached = decoded[off >>> 12];
+            if (cached !== null) cached[(off & 0xffc) >>> 1] = 0;
+          } else {
+            this.pc = pc >>> 0;
+            this.storeSlow(va, width, x[rs2]);
+          }
+          break;
+        }
+        case 19: // addi
+          x[rd] = x[rs1] + imm;
+          break;
+        case 20: // slti
+          x[rd] = x[rs1] < imm ? 1 : 0;
+          break;
+        case 21: // sltiu
+          x[rd] = x[rs1] >>> 0 < imm >>> 0 ? 1 : 0;
+          break;
+        case 22: // xori
+          x[rd] = x[rs1] ^ imm;
+          break;
+        case 23: // ori
+          x[rd] = x[rs1] | imm;
+          break;
+        case 24: // andi
+          x[rd] = x[rs1] & imm;
+          break;
+        case 25: // slli
+          x[rd] = x[rs1] << imm;
+          break;
+        case 26: // srli
+          x[rd] = x[rs1] >>> imm;
+          break;
+        case 27: // srai
+          x[rd] = x[rs1] >> imm;
+          break;
+        case 28: // add
+          x[rd] = x[rs1] + x[rs2];
+          break;
+        case 29: // sub
+          x[rd] = x[rs1] - x[rs2];
+          break;
+        case 30: // sll
+          x[rd] = x[rs1] << (x[rs2] & 31);
+          break;
+        case 31: // slt
+          x[rd] = x[rs1] < x[rs2] ? 1 : 0;
+          break;
+        case 32: // sltu
+          x[rd] = x[rs1] >>> 0 < x[rs2] >>> 0 ? 1 : 0;
+          break;
+        case 33: // xor
+          x[rd] = x[rs1] ^ x[rs2];
+          break;
+        case 34: // srl
+          x[rd] = x[rs1] >>> (x[rs2] & 31);
+          break;
+        case 35: // sra
+          x[rd] = x[rs1] >> (x[rs2] & 31);
+          break;
+        case 36: // or
+          x[rd] = x[rs1] | x[rs2];
+          break;
+        case 37: // and
+          x[rd] = x[rs1] & x[rs2];
+          break;
+        case 38: // fence
+        case 39: // fence.i
+          // One hart, in-order memory, and a decoded cache kept coherent with stores.
+          break;
+        case 40: // ecall
+          this.pc = pc >>> 0;
+          this.exception(CAUSE.ECALL_U + this.priv, 0);
+          break;
+        case 41: // ebreak
+          this.pc = pc >>> 0;
+          this.exception(CAUSE.BREAKPOINT, pc);
+          break;
+        case 42: // sret
+          this.pc = pc >>> 0;
+          if (this.priv === 0 || (this.priv === 1 && (this.mstatus & MSTATUS.TSR) !== 0)) {
+            this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
+            break;
+          }
+          this.sret();
+          pc = this.pc | 0;
+          continue;
+        case 43: // mret
+          this.pc = pc >>> 0;
+          if (this.priv !== 3) {
+            this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
+            break;
+          }
+          this.mret();
+          pc = this.pc | 0;
+          continue;
+        case 44: // wfi
+          this.pc = pc >>> 0;
+          // TW traps WFI below M; WFI in U-mode is illegal when S-mode exists (3.1.6.5).
+          if (this.priv === 0 || (this.priv === 1 && (this.mstatus & MSTATUS.TW) !== 0)) {
+            this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
+            break;
+          }
+          this.waitForInterrupt();
+          break;
+        case 45: // sfence.vma
+          this.pc = pc >>> 0;
+          if (this.priv === 0 || (this.priv === 1 && (this.mstatus & MSTATUS.TVM) !== 0)) {
+            this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(pc));
+            break;
+          }
+          // Bits of rs2 above ASIDLEN are ignored (4.2.1).
+          this.sfence(rs1 !== 0, x[rs1], rs2 !== 0, x[rs2] & ((1 << this.config.asidBits) - 1));
+          break;
+        case 46: // csrrw
+        case 47: // csrrs
+        case 48: // csrrc
+        case 49: // csrrwi
+        case 50: // csrrsi
+        case 51: // csrrci
+          this.pc = pc >>> 0;
+          this.csrInstruction(d & 0xff, rd, rs1, imm);
+          break;
+        case 52: // mul
+          x[rd] = Math.imul(x[rs1], x[rs2]);
+          break;
+        case 53: // mulh
+          x[rd] = mulh(x[rs1], x[rs2]);
+          break;
+        case 54: // mulhsu
+          x[rd] = mulhsu(x[rs1], x[rs2]);
+          break;
+        case 55: // mulhu
+          x[rd] = mulhu(x[rs1], x[rs2]);
+          break;
+        case 56: {
+          // div: by zero gives -1, overflow gives the dividend (M extension, table 7.1)
+          const a = x[rs1];
+          const b = x[rs2];
+          x[rd] = b === 0 ? -1 : a === -0x8000_0000 && b === -1 ? a : (a / b) | 0;
+          break;
+        }
+        case 57: {
+          // divu
+          const b = x[rs2] >>> 0;
+          x[rd] = b === 0 ? -1 : (x[rs1] >>> 0) / b;
+          break;
+        }
+        case 58: {
+          // rem: by zero gives the dividend, overflow gives 0
+          const a = x[rs1];
+          const b = x[rs2];
+          x[rd] = b === 0 ? a : a === -0x8000_0000 && b === -1 ? 0 : a % b;
+          break;
+        }
+        case 59: {
+          // remu
+          const b = x[rs2] >>> 0;
+          x[rd] = b === 0 ? x[rs1] : (x[rs1] >>> 0) % b;
+          break;
+        }
+        case 60: // lr.w
+        case 61: // sc.w
+        case 62: // amoswap.w
+        case 63: // amoadd.w
+        case 64: // amoxor.w
+        case 65: // amoand.w
+        case 66: // amoor.w
+        case 67: // amomin.w
+        case 68: // amomax.w
+        case 69: // amominu.w
+        case 70: // amomaxu.w
+          this.pc = pc >>> 0;
+          this.atomic(d & 0xff, rd, x[rs1], x[rs2]);
+          break;
+        default:
+          // OP_ILLEGAL: the immediate slot holds the instruction bits for mtval.
+          this.pc = pc >>> 0;
+          this.exception(CAUSE.ILLEGAL_INSTRUCTION, imm);
+          break;
+      }
+      if (this.trapped) {
+        this.trapped = false;
+        pc = this.pc | 0;
+      } else {
+        pc = (pc + 4) | 0;
+      }
+    }
+    this.pc = pc >>> 0;
+    this.instretByPriv[this.priv] += this.instret - this.privSince;
+    this.privSince = this.instret;
+    if (this.stopReason === undefined && left <= 0) this.stopReason = "budget";
+    return this.stopReason ?? "budget";
+  }
+
+  /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
+  private memoHit(dc: { lookups: number; hits: number }, dtlb: Tlb, hit: number, i: number): void {
+    dc.lookups += hit;
+    dc.hits += hit;
+    if (dtlb.head[dtlb.setOf[i]] !== i) dtlb.touch(i);
+  }
+
+  /** A taken branch to a misaligned target raises the exception at the branch; true then. */
+  private branch(pc: number, offset: number): boolean {
+    const target = (pc + offset) | 0;
+    if ((target & 3) === 0) return false;
+    this.pc = pc >>> 0;
+    this.exception(CAUSE.MISALIGNED_FETCH, target);
+    return true;
+  }
+
+  /** The instruction word at a pc that was just fetched (for mtval). */
+  private wordAt(pc: number): number {
+    return this.ram32[(this.fOff + (pc & 0xfff)) >>> 2] >>> 0;
+  }
+
+  /** CSR instructions (Zicsr): access checks, then read-modify-write with the spec's side-effect rules. */
+  private csrInstruction(op: number, rd: number, rs1: number, csr: number): void {
+    const x = this.x;
+    const immForm = op >= 49;
+    const src = immForm ? rs1 : x[rs1];
+    const kind = immForm ? op - 49 : op - 46; // 0 = write, 1 = set, 2 = clear
+    // csrrs/csrrc with rs1 = x0 (or uimm = 0) do not write; csrrw with rd = x0 does not read.
+    const writes = kind === 0 || rs1 !== 0;
+    const reads = kind !== 0 || rd !== 32;
+    if (!csrCheck(this, csr, writes)) {
+      this.exception(CAUSE.ILLEGAL_INSTRUCTION, this.wordAt(this.pc));
+      return;
+    }
+    // Counters read as they were before this instruction; a write replaces its increment (Zicsr, "CSR Instructions").
+    this.instret--;
+    const old = reads ? (csrRead(this, csr) ?? 0) : 0;
+    this.instret++;
+    if (writes) {
+      const v = kind === 0 ? src : kind === 1 ? old | src : old & ~src;
+      csrWrite(this, csr, v | 0);
+    }
+    x[rd] = old;
+  }
+}
+
+/** base + adj + adjHi·2^32 modulo 2^64 (see Hart.instretAdjust). */
+function counter64(base: number, adj: number, adjHi: number): number {
+  const sum = base + adj;
+  return ((Math.floor(sum / 2 ** 32) + adjHi) >>> 0) * 2 ** 32 + (sum >>> 0);
+}
+
+/** Access width of the loads by op id (lb, lh, lw, lbu, lhu are ops 11-15). */
+const LOAD_WIDTH: readonly (1 | 2 | 4)[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 1, 2] as (1 | 2 | 4)[];
+
+function vectorTarget(tvec: number, cause: number, interrupt: boolean): number {
+  const base = tvec & ~3;
+  return ((tvec & 3) === 1 && interrupt ? base + 4 * cause : base) >>> 0;
+}
+
+/** The immediate the interpreter wants in the cache slot, by the row's operand kinds. */
+function immediateOf(args: readonly string[], w: number): number {
+  if (args.includes("uimm")) return immU(w);
+  if (args.includes("joff")) return immJ(w);
+  if (args.includes("boff")) return immB(w);
+  if (args.includes("simm")) return immS(w);
+  if (args.includes("shamt")) return (w >>> 20) & 31;
+  if (args.includes("csr")) return w >>> 20;
+  if (args.includes("imm")) return immI(w);
+  return 0;
+}
+
+function amoResult(op: number, a: number, b: number): number {
+  switch (op) {
+    case 62: // amoswap.w
+      return b;
+    case 63: // amoadd.w
+      return (a + b) | 0;
+    case 64: // amoxor.w
+      return a ^ b;
+    case 65: // amoand.w
+      return a & b;
+    case 66: // amoor.w
+      return a | b;
+    case 67: // amomin.w
+      return Math.min(a, b);
+    case 68: // amomax.w
+      return Math.max(a, b);
+    case 69: // amominu.w
+      return a >>> 0 < b >>> 0 ? a : b;
+    default: // amomaxu.w
+      return a >>> 0 > b >>> 0 ? a : b;
+  }
+}
+
+/** High 32 bits of the unsigned 64-bit product, in 16-bit limbs (exact in doubles). */
+export function mulhu(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const lo = a0 * b0;
+  const mid1 = a1 * b0;
+  const mid2 = a0 * b1;
+  const carry = ((lo >>> 16) + (mid1 & 0xffff) + (mid2 & 0xffff)) >>> 16;
+  return (a1 * b1 + (mid1 >>> 16) + (mid2 >>> 16) + carry) | 0;
+}
+
+/** High 32 bits of the signed product: correct the unsigned one for negative operands. */
+export function mulh(a: number, b: number): number {
+  let h = mulhu(a, b);
+  if (a < 0) h = (h - b) | 0;
+  if (b < 0) h = (h - a) | 0;
+  return h;
+}
+
+/** High 32 bits of signed a times unsigned b. */
+export function mulhsu(a: number, b: number): number {
+  const h = mulhu(a, b);
+  return a < 0 ? (h - b) | 0 : h;
+}
+
+export { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, accessFaultCause, PRIV };
