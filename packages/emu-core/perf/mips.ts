@@ -14,7 +14,13 @@
 import { Bench } from "tinybench";
 import type { Image } from "../src/image.ts";
 import { Machine } from "../src/machine.ts";
-import { computeMachineMode, computeUserPaged, memoryTouchPaged } from "./programs.ts";
+import {
+  computeMachineMode,
+  computeUserPaged,
+  memoryTouchPaged,
+  mixedMachineMode,
+  mixedUserPaged,
+} from "./programs.ts";
 
 const SLICE = 2_000_000;
 const quick = process.argv.includes("--quick");
@@ -27,6 +33,8 @@ interface Case {
 const cases: Case[] = [
   { name: "compute, M-mode, no paging", image: computeMachineMode() },
   { name: "compute, U-mode, Sv32", image: computeUserPaged() },
+  { name: "mixed alu/mul/ld/st, M-mode, no paging", image: mixedMachineMode() },
+  { name: "mixed alu/mul/ld/st, U-mode, Sv32", image: mixedUserPaged() },
   // 256 pages against the default 64-entry TLB: every page visit misses.
   { name: "memory touch, U-mode, Sv32, TLB misses", image: memoryTouchPaged(256) },
 ];

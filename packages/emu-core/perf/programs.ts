@@ -79,6 +79,34 @@ function pagedBoot(a: Assembler, dataPages: number): void {
   a.label("user");
 }
 
+/**
+ * The mixed loop: mul, a load and a store into a 1 KiB array (256 words), xor
+ * and shift, like the held-out loop of issue 14. `base` is the array's address.
+ */
+function mixedLoop(a: Assembler, base: number): void {
+  a.li("s0", base).li("a0", 0).li("a1", 12345).li("a2", 0);
+  a.label("mixed");
+  a.andi("t0", "a2", 0x3fc).add("t0", "t0", "s0");
+  a.lw("t1", 0, "t0").mul("t2", "t1", "a1").xor("a0", "a0", "t2").srli("t3", "a0", 7);
+  a.add("t3", "t3", "a2").sw("t3", 0, "t0").addi("a2", "a2", 4).j("mixed");
+}
+
+/** Mixed ALU/mul/load/store loop in M-mode, no translation. */
+export function mixedMachineMode(): Image {
+  const a = new Assembler({ text: RAM });
+  a.label("_start");
+  mixedLoop(a, RAM + 0x20_0000);
+  return a.assemble();
+}
+
+/** The same mixed loop in U-mode with Sv32 on: fetches, loads and stores all count as TLB lookups. */
+export function mixedUserPaged(): Image {
+  const a = new Assembler({ text: RAM });
+  pagedBoot(a, 1);
+  mixedLoop(a, USER_DATA);
+  return a.assemble();
+}
+
 /** Compute loop in U-mode with Sv32 on: every fetch goes through the TLB. */
 export function computeUserPaged(): Image {
   const a = new Assembler({ text: RAM });

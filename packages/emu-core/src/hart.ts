@@ -101,6 +101,8 @@ export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark";
 export type Priv = 0 | 1 | 3;
 
 const NO_EVENT = Number.POSITIVE_INFINITY;
+/** The longest countdown between event checks: stays a small integer (V8 Smi). */
+const QUIET_MAX = 1 << 30;
 /** Interrupts in the order the privileged spec (3.1.9) gives them priority. */
 const IRQ_PRIORITY = [IRQ.MEI, IRQ.MSI, IRQ.MTI, IRQ.SEI, IRQ.SSI, IRQ.STI] as const;
 
@@ -159,6 +161,9 @@ export class Hart {
   instret = 0;
   timeOffset = 0;
   idleCycles = 0;
+  /** Loads and stores the hart's own accesses made to device registers (a device access has a latency of its own). */
+  deviceLoads = 0;
+  deviceStores = 0;
   /**
    * minstret/mcycle as written by software minus the internal counts, modulo 2^64, as a low part in
    * [0, 2^32) and a high word: a single double cannot hold a 64-bit offset exactly (see csrfile.ts).
@@ -171,6 +176,12 @@ export class Hart {
   stimecmp = Number.MAX_SAFE_INTEGER;
   /** instret value at which the loop must look at interrupts/timers/stop again. */
   eventAt = 0;
+  /**
+   * Loop iterations that may pass before the loop compares instret with eventAt again: a small
+   * integer counted down in place of a double comparison per instruction. Every change of eventAt
+   * resets it; each iteration retires at most one instruction, so counting down checks no later.
+   */
+  private quiet = 0;
   /** Instructions retired per privilege (attributed on each privilege change). */
   readonly instretByPriv = new Float64Array(4);
   private privSince = 0;
@@ -190,6 +201,8 @@ export class Hart {
   private fIdx = 0;
   private fHit = 0;
   private fDec: Int32Array = new Int32Array(0);
+  /** The I-TLB's `reorders` when the fetch memo's entry was last seen at the head of its set; -1 = unknown. */
+  private fOrder = -1;
   private lVpn = -1;
   private lOff = 0;
   private lIdx = 0;
@@ -314,6 +327,7 @@ export class Hart {
   /** Make the loop re-examine interrupts and timers before the next instruction. */
   recheck(): void {
     this.eventAt = 0;
+    this.quiet = 0;
   }
 
   /** Ask the run loop to return before the next instruction. */
@@ -321,6 +335,7 @@ export class Hart {
     this.stopReason = reason;
     this.exitCode = exitCode;
     this.eventAt = 0;
+    this.quiet = 0;
   }
 
   // ---------------------------------------------------------------- state changes
@@ -519,6 +534,13 @@ export class Hart {
    * then the next deadline. A trap handler that changes interrupt state
    * calls recheck(), which wins over the deadline set here.
    */
+  /** The loop's event check: service events when instret reached eventAt, then count down again. */
+  private pollEvents(): boolean {
+    if (this.instret >= this.eventAt && !this.serviceEvents()) return false;
+    this.quiet = Math.max(0, Math.min(this.eventAt - this.instret - 1, QUIET_MAX));
+    return true;
+  }
+
   private serviceEvents(): boolean {
     if (this.stopReason !== undefined) return false;
     const deadline = this.nextDeadline(false);
@@ -678,6 +700,7 @@ export class Hart {
     this.fOff = off;
     this.fIdx = this.tIdx;
     this.fHit = this.tHit;
+    this.fOrder = -1;
     return true;
   }
 
@@ -727,6 +750,7 @@ export class Hart {
       this.exception(CAUSE.LOAD_ACCESS, va);
       return 0;
     }
+    this.deviceLoads++;
     const v = d.load(pa - d.base, width);
     if (width === 4) return v | 0;
     if (width === 2) return signed ? (v << 16) >> 16 : v & 0xffff;
@@ -764,6 +788,7 @@ export class Hart {
       this.exception(CAUSE.STORE_ACCESS, va);
       return false;
     }
+    this.deviceStores++;
     d.store(pa - d.base, width, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff));
     return true;
   }
@@ -890,25 +915,24 @@ export class Hart {
     const dtlb = this.dtlb;
     const ic = itlb.counters;
     const dc = dtlb.counters;
-    const ihead = itlb.head;
-    const isetOf = itlb.setOf;
     let pc = this.pc | 0;
     let left = budget;
+    this.quiet = 0;
 
     while (left > 0) {
       left--;
-      if (this.instret >= this.eventAt) {
+      if (--this.quiet < 0) {
         this.pc = pc >>> 0;
-        if (!this.serviceEvents()) break;
+        if (!this.pollEvents()) break;
         pc = this.pc | 0;
       }
-      // Fetch through the memo, else the slow path (which may trap).
+      // Fetch through the memo, else the slow path (which may trap). Untranslated: no TLB, no counts.
       if (pc >>> 12 === this.fVpn) {
-        const h = this.fHit;
-        ic.lookups += h;
-        ic.hits += h;
-        const fi = this.fIdx;
-        if (ihead[isetOf[fi]] !== fi) itlb.touch(fi);
+        if (this.fHit !== 0) {
+          ic.lookups++;
+          ic.hits++;
+          if (itlb.reorders !== this.fOrder) this.fetchRecency(itlb);
+        }
       } else {
         this.pc = pc >>> 0;
         if ((pc & 3) !== 0) {
@@ -1266,10 +1290,18 @@ export class Hart {
     if (this.stopAtMark === kind) this.requestStop("mark");
   }
 
+  /** Make the fetch memo's entry the most recent of its set (a full lookup's hit would) and note the order. */
+  private fetchRecency(itlb: Tlb): void {
+    const fi = this.fIdx;
+    if (itlb.head[itlb.setOf[fi]] !== fi) itlb.touch(fi);
+    this.fOrder = itlb.reorders;
+  }
+
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
   private memoHit(dc: { lookups: number; hits: number }, dtlb: Tlb, hit: number, i: number): void {
-    dc.lookups += hit;
-    dc.hits += hit;
+    if (hit === 0) return; // translation off: no TLB lookup happened
+    dc.lookups++;
+    dc.hits++;
     if (dtlb.head[dtlb.setOf[i]] !== i) dtlb.touch(i);
   }
 

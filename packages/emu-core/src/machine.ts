@@ -83,6 +83,11 @@ export class Machine {
     this.hart.addDevice(this.test);
     this.hart.addDevice(this.clint);
     this.hart.onWatchedStore = (pa) => this.htif(pa, sink);
+    // device register accesses by the hart itself (a hypervisor's emulated accesses are its own counters)
+    this.extraCounters.push(() => ({
+      "device.loads": this.hart.deviceLoads,
+      "device.stores": this.hart.deviceStores,
+    }));
     this.hart.onMark = (kind, ops) => this.roiMarks.push({ kind, ops, stats: this.snapshot() });
     // Every field of the machine and its hart is captured; the trap handler
     // (a layer above, which joins as a participant) and the list of counter

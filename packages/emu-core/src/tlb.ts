@@ -176,6 +176,13 @@ export class Tlb {
     this.megaIndex = this.spaceMega[space];
   }
 
+  /**
+   * Counts every change of recency order (each unlink: touch, demote, drop), modulo 2^30 so it stays
+   * a small integer. A memo that saw its entry at the head when this read n knows the entry is still
+   * the head while it reads n: the check per access is one comparison.
+   */
+  reorders = 0;
+
   /** Index of the scratch slot used by memos when translation is off (always its set's MRU). */
   get scratch(): number {
     return this.entries;
@@ -240,6 +247,7 @@ export class Tlb {
   }
 
   private unlink(i: number, set: number): void {
+    this.reorders = (this.reorders + 1) & 0x3fff_ffff;
     const p = this.prev[i];
     const n = this.next[i];
     if (p >= 0) this.next[p] = n;

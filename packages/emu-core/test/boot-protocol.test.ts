@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Assembler } from "../src/asm/index.ts";
 import { BootError, bootLayout, bootMachine, readImageHeader } from "../src/boot.ts";
+import { writeElf } from "../src/elf.ts";
 import { fdtFind, parseFdt, read } from "../src/fdt.ts";
 import { Machine } from "../src/machine.ts";
 
@@ -96,6 +97,19 @@ describe("the QEMU virt boot protocol", () => {
     expect(
       read.str(fdtFind(parseFdt(layout.dtbBytes).root, "/chosen")?.props.get("bootargs") ?? new Uint8Array()),
     ).toBe("quiet");
+  });
+
+  it("places an ELF linked outside RAM (a vmlinux at PAGE_OFFSET) where its Image would go", () => {
+    const code = shutdownCode();
+    const elf = writeElf({
+      entry: 0x1010,
+      sections: [{ name: ".text", addr: 0x1000, bytes: code, flags: "rx" }],
+      symbols: {},
+    });
+    const { layout } = layoutOf({ kernel: elf, bios: "default", ramSize: 64 * MiB });
+    expect(layout.kernelFormat).toBe("elf");
+    expect(layout.kernel.start).toBe(0x8040_0000);
+    expect(layout.kernelEntry).toBe(0x8040_0010);
   });
 
   it("refuses what is not a kernel, and what does not fit, with one line", () => {

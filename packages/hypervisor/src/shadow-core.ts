@@ -70,10 +70,13 @@ export class ShadowCore {
     readonly asids: AsidAllocator,
   ) {}
 
+  /** A shadow: its root table now (`shadow.tables_created`), its level-0 tables as they are needed (`shadow.leaf_tables_created`). */
   newTable(): ShadowTable {
     this.counters.add("shadow.tables_created");
-    return new ShadowTable(this.hart, this.pages);
+    return new ShadowTable(this.hart, this.pages, this.countLeaf);
   }
+
+  private readonly countLeaf = (): void => this.counters.add("shadow.leaf_tables_created");
 
   /** The guest device at a guest-physical address, if any. */
   device(gpa: number): Device | undefined {

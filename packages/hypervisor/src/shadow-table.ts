@@ -27,6 +27,8 @@ export class ShadowTable {
   constructor(
     private readonly hart: Hart,
     private readonly pages: ShadowPages,
+    /** Told of every level-0 table allocated (a cost model prices each table the VMM creates). */
+    private readonly onLeafAlloc: () => void = () => {},
   ) {
     this.root = pages.alloc();
   }
@@ -42,6 +44,7 @@ export class ShadowTable {
     if (leaf === 0) {
       if (!create) return -1;
       leaf = this.pages.alloc();
+      this.onLeafAlloc();
       this.leaves[i] = leaf;
       this.leafPages++;
       this.hart.writePhys(this.root * 4096 + i * 4, 4, (leaf << 10) | V);

@@ -79,14 +79,18 @@ describe("exact counters of a fixed run under shadow-ondemand", () => {
 
   it("hypervisor counters", () => {
     // Two hidden faults (code page, data page) fill two shadow entries of the one view
-    // (pretend-S, bare) whose table is created on the first fault; two emulated CSRs; two
-    // emulated MMIO stores; nothing reflected, injected or flushed.
+    // (pretend-S, bare) whose table is created on the first fault, with the one level-0 table
+    // both entries share (root entry 512); two emulated CSRs; two emulated MMIO stores, which
+    // the machine's own device counters do not see; nothing reflected, injected or flushed.
     expect(s.extra).toEqual({
+      "device.loads": 0,
+      "device.stores": 0,
       "hv.exit.emulate.csr.sscratch": 1,
       "hv.exit.emulate.csr.sstatus": 1,
       "hv.exit.hidden_fault": 2,
       "hv.exit.mmio.store": 2,
       "hv.shadow.fill": 2,
+      "hv.shadow.leaf_tables_created": 1,
       "hv.shadow.tables_created": 1,
     });
   });

@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { exitsByReason, guestInstructions, labeler, tlbMissRate, totalExits } from "./derive.ts";
 import { type Described, describedParts, headline } from "./headline.ts";
+import { literatureSection } from "./literature.ts";
 import type { CellRow, Results } from "./results.ts";
 import { type Chart, nanoTable, strategyColors } from "./specs.ts";
 
@@ -426,6 +427,7 @@ export function renderHtml(results: Results, charts: readonly Chart[], generated
     ...(about ? [`<a href="#about">what was measured</a>`] : []),
     ...charts.map((c) => `<a href="#chart-${esc(c.name)}">${esc(c.title)}</a>`),
     ...(nano ? [`<a href="#nano-table">nanobenchmark table</a>`] : []),
+    `<a href="#literature">what the literature says</a>`,
     `<a href="#cells">every cell</a>`,
   ].join(" ");
   return `<!doctype html>
@@ -450,6 +452,7 @@ ${about}
 ${charts.length === 0 ? "<p><strong>No chart could be drawn:</strong> no cell has a usable measurement.</p>" : ""}
 ${charts.map(chartSection).join("\n")}
 ${nano}
+${literatureSection(results)}
 ${cellsTable(results)}
 <footer>Generated ${esc(generated.toISOString())} by <code>shadowlab report</code> from <code>${esc(results.source)}</code>. This page needs no network: the charts are drawn by vega, vega-lite and vega-embed, inlined.</footer>
 </main>

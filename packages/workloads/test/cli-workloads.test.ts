@@ -73,7 +73,7 @@ describe("shadowlab-workloads run", () => {
     expect(r.stderr).toEqual([]);
     expect(r.code).toBe(0);
     for (const line of e.reportLines) expect(r.stdout).toContain(`${line}\n`);
-    expect(r.stdout).toContain("--- forkwait children=3 pages=1 asid=false: exit 0; checksum 0x");
+    expect(r.stdout).toContain("--- forkwait children=3 pages=1 fork=cow asid=false: exit 0; checksum 0x");
     expect(r.stdout).toContain("matches the reference model");
     for (const row of [
       "instructions",

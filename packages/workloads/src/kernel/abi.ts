@@ -18,7 +18,11 @@ export const SYS = {
   getpid: 3,
   /** yield() -> 0: gives the CPU to the next runnable process. */
   yield: 4,
-  /** fork() -> child pid in the parent, 0 in the child: a full copy of the address space. */
+  /**
+   * fork() -> child pid in the parent, 0 in the child: a copy of the address
+   * space, copy-on-write or eager as the kernel option `fork` says (the user
+   * sees the same either way).
+   */
   fork: 5,
   /** wait() -> pid of an exited child (blocks until one exits), its exit code in a1; -1 if there are no children. */
   wait: 6,
@@ -96,6 +100,17 @@ export interface KernelOptions {
   asid: boolean;
   /** Most processes alive at once. */
   maxProcs: number;
+  /**
+   * How fork copies the address space: "cow" shares every frame with a
+   * reference count and write-protects the writable ones in parent and child
+   * (a store copies the frame, or reuses it when no one else maps it), as
+   * Linux does; "eager" copies every page at fork (the kernel before
+   * copy-on-write, kept for comparison).
+   */
+  fork: ForkPolicy;
 }
 
-export const DEFAULT_KERNEL: KernelOptions = { quantum: 10_000, asid: false, maxProcs: 128 };
+export const FORK_POLICIES = ["cow", "eager"] as const;
+export type ForkPolicy = (typeof FORK_POLICIES)[number];
+
+export const DEFAULT_KERNEL: KernelOptions = { quantum: 10_000, asid: false, maxProcs: 128, fork: "cow" };

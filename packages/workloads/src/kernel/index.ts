@@ -26,15 +26,26 @@
  *   flush, a reused ASID is flushed with sfence.vma x0, asid when it gets a
  *   new address space, and PTE edits flush sfence.vma va, asid (va, x0
  *   without ASIDs), also after invalid -> valid changes.
+ * - Fork is copy-on-write by default (cow.ts; kernel option fork), and
+ *   exit clears every PTE it drops before freeing a table, as Linux does.
  * - A/D: every PTE the kernel writes has A and D set, so hardware A/D
  *   updating is never needed (QEMU and emu-core both work).
  */
 import { Assembler, type Image } from "@shadowlab/emu-core";
-import type { KernelOptions } from "./abi.ts";
+import { FORK_POLICIES, type KernelOptions } from "./abi.ts";
 import { emitMachineStub, emitSupervisorEntry } from "./boot.ts";
 import { emitConsole } from "./console.ts";
+import { emitCow } from "./cow.ts";
 import { emitKalloc } from "./kalloc.ts";
-import { type KernelContext, KSTACK_SIZE, MAX_PIDS, PAGE, PROC_SIZE, RAM_BASE } from "./layout.ts";
+import {
+  type KernelContext,
+  KSTACK_SIZE,
+  MAX_PIDS,
+  PAGE,
+  PAGE_REFS_BYTES,
+  PROC_SIZE,
+  RAM_BASE,
+} from "./layout.ts";
 import { emitProc } from "./proc.ts";
 import { emitReport } from "./report.ts";
 import { emitSyscalls } from "./syscall.ts";
@@ -71,6 +82,7 @@ export function buildGuestImage(opts: GuestImageOptions): Image {
   emitSyscalls(k);
   emitProc(k);
   emitVm(k);
+  emitCow(k);
   emitKalloc(k);
   emitConsole(k);
   emitReport(k);
@@ -88,12 +100,14 @@ function checkKernelOptions(o: KernelOptions): void {
   int("quantum", o.quantum, 1, MAX_QUANTUM);
   int("maxProcs", o.maxProcs, 1, MAX_PROCS);
   if (typeof o.asid !== "boolean") throw new TypeError(`kernel option asid must be a boolean, got ${o.asid}`);
+  if (!FORK_POLICIES.includes(o.fork))
+    throw new RangeError(`kernel option fork must be one of ${FORK_POLICIES.join(", ")}, got ${o.fork}`);
 }
 
 /**
- * .bss: page-table pages and the process table (zeroed at boot by
- * bss_zero), then the per-pid exit codes (written before they are read),
- * then `kernel_end`, where the free pages begin.
+ * .bss: page-table pages, the process table and the frame reference
+ * counts (zeroed at boot by bss_zero), then the per-pid exit codes (written
+ * before they are read), then `kernel_end`, where the free pages begin.
  */
 function emitKernelBss({ a, opts }: KernelContext): void {
   a.section(".bss");
@@ -102,6 +116,7 @@ function emitKernelBss({ a, opts }: KernelContext): void {
   a.label("kernel_root").space(PAGE);
   a.label("kernel_mmio_table").space(PAGE);
   a.label("proc_table").space(opts.maxProcs * PROC_SIZE);
+  a.label("page_refs").space(PAGE_REFS_BYTES);
   a.label("kstack").space(KSTACK_SIZE);
   a.label("kstack_top");
   a.align(32);

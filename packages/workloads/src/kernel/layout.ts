@@ -49,6 +49,12 @@ export const PTE_U = 1 << 4;
 export const PTE_G = 1 << 5;
 export const PTE_A = 1 << 6;
 export const PTE_D = 1 << 7;
+/**
+ * RSW bit 8 (reserved for supervisor software, privileged spec 4.3.1): a
+ * copy-on-write page. Its PTE has W clear; a store to it copies the frame
+ * (or, when no other PTE maps the frame, just gives W back).
+ */
+export const PTE_COW = 1 << 8;
 /** Kernel RAM megapages and MMIO pages: global, never user. A and D preset. */
 export const PTE_KERNEL_RAM = PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G;
 export const PTE_KERNEL_MMIO = PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | PTE_G;
@@ -110,6 +116,12 @@ export const STATE = { unused: 0, runnable: 1, waiting: 2, zombie: 3, embryo: 4 
 export const MAX_PIDS = 8192;
 /** Kernel stack: one, since the kernel never blocks inside a handler (see index.ts). */
 export const KSTACK_SIZE = 4096;
+/**
+ * Frame reference counts for copy-on-write: one halfword per managed page
+ * (`page_refs`, zeroed at boot), the number of PTEs that map the frame
+ * beyond the first. 0 = one owner (or free), so allocation needs no count.
+ */
+export const PAGE_REFS_BYTES = (KERNEL_RAM_BYTES / 4096) * 2;
 
 /** Exit codes of the test device on internal kernel errors (`0x3333 | code << 16`). */
 export const KERNEL_ERROR = {

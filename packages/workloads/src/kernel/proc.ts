@@ -281,7 +281,7 @@ function emitForkExitWait(k: KernelContext): void {
   const { a } = k;
   a.asm(`
 # sys_fork(): a child with a copy of the trap frame (a0 = 0 in the child)
-# and of every user page.
+# and of the address space (copy-on-write or eager: kernel option fork).
 sys_fork:
     call  proc_alloc
     mv    s1, a0
@@ -302,7 +302,7 @@ sys_fork_frame:
     call  proc_new_space
     lw    a0, ${P_ROOT}(s0)
     lw    a1, ${P_ROOT}(s1)
-    call  vm_copy
+    call  ${k.opts.fork === "cow" ? "vm_share" : "vm_copy"}
     li    t0, ${STATE.runnable}
     sw    t0, ${P_STATE}(s1)
     lw    a0, ${P_PID}(s1)

@@ -23,6 +23,7 @@ import {
   P_PID,
   P_ROOT,
   P_TF,
+  PTE_COW,
   PTE_V,
   TEST_FAIL,
   TEST_PA,
@@ -107,8 +108,9 @@ trap_breakpoint:
     sw    t0, ${P_TF}(s0)
     j     return_to_user
 
-# trap_page_fault: a missing page in the heap or stack is demand-zeroed;
-# a fault on a present page (a permission fault) or elsewhere kills.
+# trap_page_fault: a missing page in the heap or stack is demand-zeroed; a
+# store to a copy-on-write page is given its own page (cow.ts); any other
+# fault on a present page (a permission fault) or elsewhere kills.
 trap_page_fault:
     csrr  a1, stval
     lw    a0, ${P_ROOT}(s0)
@@ -116,8 +118,15 @@ trap_page_fault:
     call  vm_walk
     beqz  a0, trap_page_fault_missing
     lw    t0, 0(a0)
-    andi  t0, t0, ${PTE_V}
-    bnez  t0, trap_kill_current
+    andi  t1, t0, ${PTE_V}
+    beqz  t1, trap_page_fault_missing
+    andi  t1, t0, ${PTE_COW}
+    beqz  t1, trap_kill_current
+    csrr  t1, scause
+    li    t2, ${CAUSE_STORE_PAGE_FAULT}
+    bne   t1, t2, trap_kill_current
+    call  uvm_cow
+    j     return_to_user
 trap_page_fault_missing:
     csrr  a0, stval
     call  uvm_demand

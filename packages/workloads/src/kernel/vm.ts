@@ -222,7 +222,7 @@ function emitCopyAndFree({ a }: KernelContext): void {
   a.asm(`
 # vm_copy(a0 = source root, a1 = destination root): every user page of the
 # source copied into a new page mapped at the same va with the same flags
-# (fork). Page-table pages of the destination are new.
+# (the eager fork). Page-table pages of the destination are new.
 vm_copy:
     addi  sp, sp, -32
     sw    ra, 28(sp)
@@ -293,8 +293,9 @@ vm_copy_root_next:
     addi  sp, sp, 32
     ret
 
-# vm_free(a0 = root): frees every user page, every L0 table and the root.
-# The address space must not be the active one.
+# vm_free(a0 = root): drops every user PTE (cleared, then its frame
+# unreferenced), clears each root entry before freeing its L0 table, then
+# frees the root. The address space must not be the active one.
 vm_free:
     addi  sp, sp, -32
     sw    ra, 28(sp)
@@ -316,16 +317,20 @@ vm_free_root:
 vm_free_leaf:
     slli  t0, s4, 2
     add   t0, s3, t0
-    lw    t0, 0(t0)
-    andi  t1, t0, ${PTE_V}
-    beqz  t1, vm_free_leaf_next
-    srli  t0, t0, 10
-    slli  a0, t0, 12
-    call  kfree
+    lw    t1, 0(t0)
+    andi  t2, t1, ${PTE_V}
+    beqz  t2, vm_free_leaf_next
+    sw    zero, 0(t0)
+    srli  t1, t1, 10
+    slli  a0, t1, 12
+    call  frame_unref
 vm_free_leaf_next:
     addi  s4, s4, 1
     li    t0, 1024
     bne   s4, t0, vm_free_leaf
+    slli  t0, s2, 2
+    add   t0, s1, t0
+    sw    zero, 0(t0)
     mv    a0, s3
     call  kfree
 vm_free_root_next:
@@ -382,8 +387,9 @@ uvm_demand_refuse:
     li    a0, -1
     ret
 
-# uvm_unmap(a0 = va) -> a0 = 0 after unmapping and freeing the page at va,
-# -1 when nothing is mapped there. Flushes that address.
+# uvm_unmap(a0 = va) -> a0 = 0 after unmapping the page at va (its frame
+# freed unless another process still shares it), -1 when nothing is mapped
+# there. Flushes that address.
 uvm_unmap:
     addi  sp, sp, -16
     sw    ra, 12(sp)
@@ -401,7 +407,7 @@ uvm_unmap:
     sw    zero, 0(a0)${flushPage(k, "s1")}
     srli  t1, t1, 10
     slli  a0, t1, 12
-    call  kfree
+    call  frame_unref
     li    a0, 0
     j     uvm_unmap_out
 uvm_unmap_none:

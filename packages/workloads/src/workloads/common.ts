@@ -46,7 +46,7 @@ export interface Workload<P extends Params = Params> {
   readonly schema: z.ZodType<P, unknown>;
   /** The user program for these parameters. */
   program(params: P): UserProgram;
-  /** The kernel options these parameters ask for (asid, quantum). */
+  /** The kernel options these parameters ask for (asid, quantum, fork). */
   kernelOptions(params: P): KernelOptions;
   /**
    * Why the guest would refuse a machine with `asidBits` satp.ASID bits
@@ -91,6 +91,7 @@ export function defineWorkload<P extends Params>(spec: WorkloadSpec<P>): Workloa
     ...DEFAULT_KERNEL,
     asid: params.asid === true,
     ...(typeof params.quantum === "number" ? { quantum: params.quantum } : {}),
+    ...(params.fork === "cow" || params.fork === "eager" ? { fork: params.fork } : {}),
   });
   return {
     name: spec.name,

@@ -2,15 +2,19 @@
  * forkwait: a parent forks N children in a loop and waits for each before it
  * forks the next (the forkwait benchmark of Adams & Agesen, ASPLOS 2006).
  * Before the loop the parent grows its heap by K pages and writes the first
- * word of page j as (j+1) * 0x9e3779b9, so every fork copies K data pages. The
- * i-th child (pid i+2) reads each page's word, adds i, writes it back, folds
- * it into its accumulator (FNV-1a from the basis, after a step over its pid)
- * and exits with the accumulator. The parent folds each child's pid and exit
- * code, as wait returns them, into its own accumulator and exits with it.
+ * word of page j as (j+1) * 0x9e3779b9. After each wait it adds 1 to every
+ * page's word, so its K pages are written (and writable) at every fork, as
+ * a real parent's are: a copy-on-write fork write-protects them each time
+ * and the parent's next writes fault (kernel option `fork`). The i-th child
+ * (pid i+2) reads each page's word ((j+1) * 0x9e3779b9 + i), adds i, writes
+ * it back, folds it into its accumulator (FNV-1a from the basis, after a
+ * step over its pid) and exits with the accumulator. The parent folds each
+ * child's pid and exit code, as wait returns them, into its own accumulator
+ * and exits with it.
  */
 import type { Assembler } from "@shadowlab/emu-core";
 import { z } from "zod";
-import { SYS } from "../kernel/abi.ts";
+import { FORK_POLICIES, SYS } from "../kernel/abi.ts";
 import {
   asidParam,
   defineWorkload,
@@ -32,7 +36,18 @@ const GOLDEN = 0x9e3779b9;
 export const forkwaitSchema = z
   .object({
     children: intParam(1, 8000, 16, "children forked, one at a time (N)"),
-    pages: intParam(0, 256, 4, "heap pages each child reads and writes; fork copies them (K)"),
+    pages: intParam(
+      0,
+      256,
+      4,
+      "heap pages the parent writes between forks and each child reads and writes (K)",
+    ),
+    fork: z
+      .enum(FORK_POLICIES)
+      .default("cow")
+      .describe(
+        "how the kernel's fork copies the address space: copy-on-write or eager (kernel option fork)",
+      ),
     asid: asidParam(),
   })
   .strict();
@@ -64,6 +79,20 @@ function program(p: ForkwaitParams) {
       const warm = warmupOf(p.children);
       a.li("s0", 0); // i
       a.li("s4", FNV_BASIS);
+      // after each wait the parent writes each of its pages again: word j += 1
+      const parentWrites = (tag: string) => {
+        a.mv("t0", "s2");
+        a.li("t1", p.pages);
+        a.label(`parent_page${tag}`);
+        a.beqz("t1", `parent_done${tag}`);
+        a.lw("t2", 0, "t0");
+        a.addi("t2", "t2", 1);
+        a.sw("t2", 0, "t0");
+        a.add("t0", "t0", "s5");
+        a.addi("t1", "t1", -1);
+        a.j(`parent_page${tag}`);
+        a.label(`parent_done${tag}`);
+      };
       const forks = (limit: number, tag: string) => {
         a.li("s1", limit);
         a.label(`loop${tag}`);
@@ -73,6 +102,7 @@ function program(p: ForkwaitParams) {
         sys(a, SYS.wait);
         fnvStep(a, "s4", "a0");
         fnvStep(a, "s4", "a1");
+        parentWrites(tag);
         a.addi("s0", "s0", 1);
         a.j(`loop${tag}`);
         a.label(`loop_done${tag}`);
@@ -108,9 +138,12 @@ function program(p: ForkwaitParams) {
 export const forkwait = defineWorkload<ForkwaitParams>({
   name: "forkwait",
   description:
-    "a parent forks N children one at a time and waits for each; each child touches K copied pages (Adams & Agesen forkwait)",
+    "a parent forks N children one at a time and waits for each, writing its K pages after each; each child writes the K pages it shares copy-on-write (Adams & Agesen forkwait)",
   schema: forkwaitSchema,
-  small: [{ children: 4, pages: 2 }],
+  small: [
+    { children: 4, pages: 2 },
+    { children: 3, pages: 2, fork: "eager" },
+  ],
   quick: [{ children: 112, pages: 4 }],
   program,
   model(p) {
@@ -119,7 +152,7 @@ export const forkwait = defineWorkload<ForkwaitParams>({
     for (let i = 0; i < p.children; i++) {
       const pid = i + 2;
       let acc = fnv(FNV_BASIS, pid);
-      for (let j = 0; j < p.pages; j++) acc = fnv(acc, (Math.imul(j + 1, GOLDEN) + i) >>> 0);
+      for (let j = 0; j < p.pages; j++) acc = fnv(acc, (Math.imul(j + 1, GOLDEN) + 2 * i) >>> 0);
       children.push(acc);
       parent = fnv(fnv(parent, pid), acc);
     }
