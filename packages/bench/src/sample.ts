@@ -90,9 +90,9 @@ export function buildRig(
     };
   }
   const guestRam = m.ramMib * 2 ** 20;
-  // Room for the guest's RAM (backed page by page) plus the shadow tables and the monitor's own pages.
+  // Room for the guest's RAM (backed page by page) plus the shadow tables and the monitor's own pages:
+  // at least what the hypervisor promises the guest (its RAM and shadow limit) when it is added.
   const hv = new Hypervisor({
-    // At least what the hypervisor promises the guest (its RAM and shadow limit) when it is added.
     machine: { ...config, ramSize: Math.max(guestRam + HV_HEADROOM, machineRamFor(guestRam)) },
     guestRamSize: guestRam,
     mode,
