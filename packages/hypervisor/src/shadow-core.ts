@@ -62,11 +62,13 @@ export function shadowFlags(g: number, view: GuestView, bare = false): number {
  * checks the shadow with the guest's own privilege, SUM and MXR: the guest
  * leaf's R, X and U as they are, W only once D is set (so the first write
  * faults and sets D), A and D preset. One shadow serves every view. A Bare
- * guest gets a supervisor mapping of everything.
+ * guest may do everything in either mode, but no single Sv32 entry lets both
+ * VS fetch (U clear) and VU use a page (U set): its entries follow the mode
+ * that faulted (`priv`), so a page used from both modes refills once per switch.
  */
-export function hwShadowFlags(g: number, bare = false): number {
+export function hwShadowFlags(g: number, bare = false, priv: 0 | 1 = 1): number {
   const base = PTE.V | PTE.A | PTE.D;
-  if (bare) return base | PTE.R | PTE.W | PTE.X;
+  if (bare) return base | PTE.R | PTE.W | PTE.X | (priv === 0 ? PTE.U : 0);
   const w = (g & PTE.W) !== 0 && (g & PTE.D) !== 0;
   return base | (g & (PTE.R | PTE.X | PTE.U)) | (w ? PTE.W : 0);
 }
@@ -156,7 +158,7 @@ export class ShadowCore {
     const bare = this.walk.pteAddr < 0;
     let flags =
       this.mode === "hw"
-        ? hwShadowFlags(this.walk.flags, bare)
+        ? hwShadowFlags(this.walk.flags, bare, this.vcpu.mode)
         : shadowFlags(this.walk.flags, this.vcpu.view(), bare);
     if (readOnly) flags &= ~PTE.W;
     const replaced = table.get(va) !== 0;

@@ -9,6 +9,7 @@
 import { type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
 import { Hypervisor, type HypervisorConfig } from "../monitor.ts";
 import { strategyNames } from "../paging/registry.ts";
+import { type ExecutionMode, EXECUTION_MODES as HV_MODES } from "../paging/strategy.ts";
 import type { FuzzProgram } from "./generate.ts";
 import { GUEST_RAM } from "./layout.ts";
 
@@ -39,21 +40,20 @@ export interface Difference {
   error: string;
 }
 
-/**
- * Execution modes the fuzzer knows. "trap" is the monitor as it is; a mode
- * added to the hypervisor is an entry here and a case in modeConfig, and
- * every campaign then runs it under every strategy.
- */
-export const EXECUTION_MODES: readonly string[] = ["trap"];
+/** Execution modes the fuzzer runs: every mode the hypervisor has. */
+export const EXECUTION_MODES: readonly string[] = HV_MODES;
 
 function modeConfig(mode: string): Partial<HypervisorConfig> {
-  if (mode === "trap") return {};
-  return { mode } as Partial<HypervisorConfig>;
+  if (!(HV_MODES as readonly string[]).includes(mode))
+    throw new RangeError(`unknown execution mode "${mode}" (modes: ${HV_MODES.join(", ")})`);
+  return { mode: mode as ExecutionMode };
 }
 
-/** Every strategy of the registry in every mode. */
+/** Every strategy of the registry in every mode it runs in. */
 export function allTargets(modes: readonly string[] = EXECUTION_MODES): Target[] {
-  return modes.flatMap((mode) => strategyNames().map((strategy) => ({ strategy, mode })));
+  return modes.flatMap((mode) =>
+    strategyNames(mode as ExecutionMode).map((strategy) => ({ strategy, mode })),
+  );
 }
 
 function tlbConfig(p: FuzzProgram): TlbConfig {
