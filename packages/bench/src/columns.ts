@@ -206,6 +206,15 @@ export const COUNTER_DOCS: readonly { prefix: string; doc: ColumnDoc }[] = [
     },
   },
   {
+    prefix: "device.",
+    doc: {
+      meaning:
+        "device register loads and stores the hart made itself (UART, CLINT, test device); accesses the hypervisor emulates are hv.exit.mmio.*",
+      unit: "accesses",
+      source: "emu-core hart (device load/store path)",
+    },
+  },
+  {
     prefix: "hext.",
     doc: {
       meaning:
