@@ -303,7 +303,8 @@ function nestedPaysOnTlbMisses(results: Results): Trend {
     results,
     [...new Set(results.rows.map((r) => r.workload))],
     nested,
-    "shadow-ondemand",
+    // the shadow strategy of the same mode as nested, so the two share cell groups
+    results.strategies.includes("shadow-ondemand@hw") ? "shadow-ondemand@hw" : "shadow-ondemand",
     "a",
     perMiss,
     "walk references per TLB miss",
