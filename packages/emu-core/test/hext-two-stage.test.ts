@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Assembler } from "../src/asm/index.ts";
 import { CSR } from "../src/csr.ts";
 import { csrRead } from "../src/csrfile.ts";
+import type { HState } from "../src/hext/state.ts";
+import { setVirt } from "../src/hext/trap.ts";
 import { Machine } from "../src/machine.ts";
 import { enterGuest, HRig, LEAF } from "./support/hext-rig.ts";
 
@@ -135,6 +137,41 @@ describe("two-stage translation (Sv32 over Sv32x4)", () => {
     expect(tlb.find(DATA_VA >>> 12, 0)).toBe(-1);
     expect(tlb.flushGuest(1 + 2)).toBe(0);
     expect(tlb.flushGuest(1 + 1)).toBe(2);
+  });
+
+  it("vsatp written Bare takes effect with no fence: a VS-stage TLB entry of the page never serves the G-stage-only access (4.2.1)", () => {
+    // The code page is also guest-physical CODE_VA, so the guest keeps running once its vsatp is Bare.
+    const r = guestRig((a) => a.li("a1", DATA_VA).lw("a0", 0, "a1").csrw("satp", "zero").lw("a2", 0, "a1"));
+    r.gmap(CODE_VA, 0x8050_0000);
+    r.m.run({ maxInstructions: 1000 });
+    expect(r.h.x[10]).toBe(0x1234_5678);
+    // DATA_VA as a guest-physical address has no G-stage mapping: the second load faults on it.
+    expect(r.traps[0]).toMatchObject({ cause: 21, tval: DATA_VA, mtval2: DATA_VA / 4, gva: 1, virt: 1 });
+  });
+
+  it("hfence.gvma of a VMID drops its G-stage-only translations (made with vsatp Bare) too", () => {
+    const r = guestRig((a) => a.csrw("satp", "zero").li("a1", CODE_VA).lw("a0", 0, "a1").ecall());
+    r.gmap(CODE_VA, 0x8050_0000);
+    r.m.run({ maxInstructions: 1000 });
+    expect(r.traps[0]).toMatchObject({ cause: 10, virt: 1 }); // ecall from VS, through the Bare vsatp
+    const gOnly = (r.h.hx as HState).gOnlySpace;
+    const tlb = r.h.dtlb;
+    const cached = () => {
+      tlb.selectSpace(gOnly);
+      const i = tlb.find(CODE_VA >>> 12, 0);
+      tlb.selectSpace(0);
+      return i >= 0;
+    };
+    expect(cached()).toBe(true);
+    const m = new Assembler({ text: 0x8000_1000 });
+    m.label("_start").li("a1", 1).hfence_gvma("zero", "a1").ecall();
+    r.place(m, 0x8000_1000);
+    setVirt(r.h, 0);
+    r.h.setPriv(3);
+    r.h.pc = 0x8000_1000;
+    r.m.run({ maxInstructions: 100 });
+    expect(r.traps[1]).toMatchObject({ cause: 11, virt: 0 }); // the fence ran and M's ecall came after it
+    expect(cached()).toBe(false);
   });
 
   it("misa.H is visible only on a machine built with the extension", () => {

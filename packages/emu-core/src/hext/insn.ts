@@ -8,7 +8,7 @@ import { CAUSE, MSTATUS } from "../csr.ts";
 import type { Hart } from "../hart.ts";
 import { specByOp } from "../isa/table.ts";
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, type Access } from "../walker.ts";
-import { HSTATUS, type HState } from "./state.ts";
+import { HSTATUS, HState } from "./state.ts";
 import { translateTwoStage } from "./translate.ts";
 import { fenceGuest } from "./trap.ts";
 
@@ -127,8 +127,10 @@ function fenceGstage(h: Hart, hx: HState, hasAddr: boolean, vmid: number | undef
   else if (hasAddr) c.gvmaAddr++;
   else if (vmid !== undefined) c.gvmaVmid++;
   else c.gvmaAll++;
-  const space = vmid === undefined ? undefined : 1 + vmid;
-  c.entriesFlushed += h.itlb.flushGuest(space);
-  if (h.dtlb !== h.itlb) c.entriesFlushed += h.dtlb.flushGuest(space);
+  // Both the VMID's VS-stage translations and its G-stage-only ones (vsatp Bare) hold G-stage results.
+  for (const space of vmid === undefined ? [undefined] : HState.spacesOf(vmid)) {
+    c.entriesFlushed += h.itlb.flushGuest(space);
+    if (h.dtlb !== h.itlb) c.entriesFlushed += h.dtlb.flushGuest(space);
+  }
   h.invalidateMemos();
 }

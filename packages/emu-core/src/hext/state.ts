@@ -23,6 +23,8 @@ export const HSTATUS_WRITABLE =
 
 /** The VS-level interrupt bits of mip/mie/hip/hie/hvip/hideleg: VSSIP, VSTIP, VSEIP. */
 export const VS_IRQS = (1 << 2) | (1 << 6) | (1 << 10);
+/** VMIDs of RV32 (hgatp.VMID is 7 bits). */
+const VMIDS = 128;
 
 /** hfence executions by kind (operands x0 or not), for the TLB-flush counters. */
 export interface HfenceCounters {
@@ -115,6 +117,21 @@ export class HState {
   /** The TLB space of the current VMID's guest translations. */
   get space(): number {
     return 1 + this.vmid;
+  }
+
+  /**
+   * The TLB space of the current VMID's G-stage-only translations (vsatp
+   * Bare: guest-physical = guest-virtual). Kept apart from the VS-stage ones
+   * because a write of vsatp.MODE takes effect at once, with no fence
+   * (privileged spec 1.12, 4.2.1): neither kind may serve the other.
+   */
+  get gOnlySpace(): number {
+    return 1 + VMIDS + this.vmid;
+  }
+
+  /** The TLB spaces of a VMID: its VS-stage translations, then its G-stage-only ones. */
+  static spacesOf(vmid: number): readonly [number, number] {
+    return [1 + vmid, 1 + VMIDS + vmid];
   }
 
   /** htimedelta as a signed number (exact while |htimedelta| < 2^53). */

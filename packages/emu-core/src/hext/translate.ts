@@ -6,7 +6,8 @@
  * 4 KiB walk with both stages on makes n·m + n + m = 8 references (n = m = 2).
  *
  * The TLB caches the combined translation in the guest space of the VMID
- * (Tlb.selectSpace), tagged with the VS ASID; an entry keeps the VS leaf's
+ * (Tlb.selectSpace), tagged with the VS ASID, or, while vsatp is Bare, the
+ * G-stage-only translation in the VMID's second space; an entry keeps the VS leaf's
  * flags and the G leaf's (Tlb.gflags), and both are checked on every hit.
  */
 import { MSTATUS } from "../csr.ts";
@@ -157,7 +158,8 @@ export function translateTwoStage(h: Hart, hx: HState, tlb: Tlb, va: number, acc
   const priv = vsPrivilege(h, hx);
   const vpn = va >>> 12;
   const asid = (hx.vsatp >>> 22) & 0x1ff;
-  tlb.selectSpace(hx.space);
+  // vsatp Bare: G-stage-only translations, never served by (nor serving) a VS-stage entry of the same page.
+  tlb.selectSpace(hx.vsatp < 0 ? hx.space : hx.gOnlySpace);
   try {
     let i = tlb.lookup(vpn, asid);
     if (i >= 0) {
