@@ -46,6 +46,7 @@ export * from "./fdt.ts";
 export * from "./firmware.ts";
 export * from "./hart.ts";
 export { type HfenceCounters, HSTATUS, HState, VS_IRQS } from "./hext/state.ts";
+export { TINST_PTE_READ } from "./hext/translate.ts";
 export { fenceGuest, setVirt } from "./hext/trap.ts";
 export type { Image, Section } from "./image.ts";
 export {

@@ -63,6 +63,32 @@ describe("two-stage translation (Sv32 over Sv32x4)", () => {
     });
   });
 
+  it("the G-stage refusing a VS-stage PTE read names the PTE: mtval2 = its GPA >> 2, mtinst = 0x2000 (table 8.12)", () => {
+    for (const [store, cause] of [
+      [false, 21],
+      [true, 23],
+    ] as const) {
+      const r = guestRig((a) =>
+        store ? a.li("a1", 0x3000_1000).sw("a0", 8, "a1") : a.li("a1", 0x3000_1000).lw("a0", 8, "a1"),
+      );
+      // Root entry of VA 0x3000_0000: a pointer to a level-0 table at a GPA the G-stage does not map.
+      r.h.writePhys(r.ma(VS_ROOT + (0x3000_0000 >>> 22) * 4), 4, (((0x8070_0000 / 4096) << 10) | 1) >>> 0);
+      r.m.run({ maxInstructions: 1000 });
+      expect(r.traps[0]).toMatchObject({ cause, tval: 0x3000_1008, mtval2: (0x8070_0004 / 4) >>> 0, gva: 1 });
+      expect(r.h.hx?.mtinst).toBe(0x2000);
+    }
+  });
+
+  it("a guest-page fault of the access itself leaves mtinst 0 (no pseudoinstruction)", () => {
+    const r = guestRig((a) => a.li("a1", DATA_VA + 0x1000).lw("a0", 8, "a1"));
+    r.vmap(VS_ROOT, VS_ROOT + 0x2000, DATA_VA + 0x1000, 0x8070_0000, LEAF);
+    const hx = r.h.hx;
+    if (hx) hx.mtinst = 0x1234; // a trap must overwrite what was there
+    r.m.run({ maxInstructions: 1000 });
+    expect(r.traps[0]).toMatchObject({ cause: 21, mtval2: (0x8070_0008 / 4) >>> 0 });
+    expect(r.h.hx?.mtinst).toBe(0);
+  });
+
   it("a VS-stage miss is an ordinary page fault (13) delegated to VS through medeleg and hedeleg", () => {
     const r = guestRig(
       (a) =>

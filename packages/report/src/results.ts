@@ -147,6 +147,7 @@ const rowSchema = z.object({
   cell: text,
   workload: required,
   strategy: required,
+  mode: text,
   params: text,
   machine: text,
   status: text,
@@ -240,12 +241,17 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
   }
   if (problems.length > 0) return problems.join("; ");
   const status = r.status || (r.failure || r.error ? "failed" : "ok");
+  // A cell of another execution mode than trap-and-emulate is its own series (`shadow-tagged@hw`),
+  // so charts never mix the two modes of one strategy; native runs in no mode.
+  const mode = r.mode && r.strategy !== "native" ? r.mode : "";
+  if (mode) config.mode = mode;
+  const strategy = mode && mode !== "trap" ? `${r.strategy}@${mode}` : r.strategy;
   return {
     index: r.index ?? position,
     cell:
       r.cell || `${r.workload}/${r.params || keyText(param)}/${r.machine || keyText(config)}/${r.strategy}`,
     workload: r.workload,
-    strategy: r.strategy,
+    strategy,
     params: r.params || keyText(param),
     machine: r.machine || keyText(config),
     param,
@@ -451,7 +457,10 @@ export function readResults(dir: string): Results {
   const declared = Array.isArray(definition?.strategies)
     ? definition.strategies.filter((s): s is string => typeof s === "string")
     : [];
-  const strategies = orderStrategies([...declared, ...rows.map((r) => r.strategy)]);
+  // A declared strategy whose cells all ran in another mode appears only as those (`nested@hw`).
+  const named = new Set(rows.map((r) => r.strategy));
+  const onlyInOtherModes = (s: string) => !named.has(s) && [...named].some((n) => n.startsWith(`${s}@`));
+  const strategies = orderStrategies([...declared.filter((s) => !onlyInOtherModes(s)), ...named]);
 
   const failed = rows.filter((r) => !r.ok).length;
   const cells = metadata.cells as { selected?: unknown; done?: unknown } | undefined;

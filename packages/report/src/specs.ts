@@ -45,7 +45,12 @@ export const STRATEGY_COLORS: Readonly<Record<string, string>> = {
   "shadow-ondemand": "#4c78a8",
   "shadow-proactive": "#f58518",
   "shadow-tagged": "#54a24b",
+  // hw mode (the guest kernel in VS-mode): the trap-mode colour's lighter shade
+  "shadow-ondemand@hw": "#9ecae9",
+  "shadow-proactive@hw": "#ffbf79",
+  "shadow-tagged@hw": "#88d27a",
   nested: "#e45756",
+  "nested@hw": "#e45756",
   agile: "#b279a2",
   paravirt: "#72b7b2",
   unsync: "#eeca3b",

@@ -119,7 +119,7 @@ describe("what the literature says", () => {
     expect(t.figure).toMatch(/traced PTE writes .* median 2(20|\d\d)/);
   });
 
-  it("a trend whose cells are absent is not measured, with the reason; nested names its branch", () => {
+  it("a trend whose cells are absent is not measured, with the reason; nested names the mode it runs in", () => {
     const rs = results([row("compute", "shadow-ondemand")]);
     for (const id of ["ondemand-switches", "proactive-churn", "tagged-refills"]) {
       const t = trend(rs, id);
@@ -129,7 +129,7 @@ describe("what the literature says", () => {
     }
     const nested = trend(rs, "nested-tlb-misses");
     expect(nested.verdict).toBe("not measured");
-    expect(nested.reason).toContain("another branch");
+    expect(nested.reason).toContain("hw mode");
   });
 
   it("tagged removes refills: fewer shadow fills and TLB misses on ctxswitch with ASIDs", () => {

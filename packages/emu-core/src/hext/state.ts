@@ -73,6 +73,12 @@ export class HState {
   faultGpa = -1;
   /** The failed translation was two-stage, so the trap's tval is a guest-virtual address (GVA). */
   faultVirt = false;
+  /**
+   * What mtinst/htinst get for that guest-page fault: the pseudoinstruction of
+   * table 8.12 when the G-stage refused an implicit VS-stage PTE access (the
+   * spec allows no zero then, 8.6.3), 0 for a fault of the access itself.
+   */
+  faultTinst = 0;
   /** The cause of the last failed two-stage translation. */
   cause = 0;
   /** The TLB entry of the last successful two-stage translation. */

@@ -32,6 +32,8 @@ import type { HState } from "./state.ts";
 /** Leaf flags of a stage that is Bare: everything allowed, A and D set. */
 const BARE = PTE.V | PTE.R | PTE.W | PTE.X | PTE.U | PTE.A | PTE.D;
 const TWO32 = 2 ** 32;
+/** mtinst/htinst for a guest-page fault on an RV32 VS-stage PTE read (privileged spec 1.12, table 8.12). */
+export const TINST_PTE_READ = 0x0000_2000;
 
 /** Whether a data access (or fetch) of the hart right now goes through both stages. */
 export function isTwoStage(h: Hart, hx: HState, access: Access): boolean {
@@ -95,7 +97,10 @@ class GuestPtes implements PteMemory {
       if (c !== 0) {
         const guestFault = c === guestPageFaultCause(ACCESS_LOAD);
         this.cause = guestFault ? guestPageFaultCause(access) : accessFaultCause(access);
-        if (guestFault && !this.peek) hx.faultGpa = gpa;
+        if (guestFault && !this.peek) {
+          hx.faultGpa = gpa;
+          hx.faultTinst = TINST_PTE_READ; // the hypervisor must not take it for the access itself
+        }
         return -2;
       }
       ma = this.g.ppn * 4096 + (gpa & 0xfff);
@@ -217,7 +222,10 @@ function walkBoth(h: Hart, hx: HState, va: number, access: Access, priv: number)
     gOut,
   );
   if (c !== 0) {
-    if (c === guestPageFaultCause(access)) hx.faultGpa = gpa;
+    if (c === guestPageFaultCause(access)) {
+      hx.faultGpa = gpa;
+      hx.faultTinst = 0; // the access itself: its transformed instruction may be 0 (8.6.3)
+    }
     return fail(hx, c);
   }
   return gOut.ppn;

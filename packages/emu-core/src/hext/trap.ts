@@ -63,8 +63,10 @@ export function hTrap(h: Hart, hx: HState, cause: number, tval: number, interrup
   const virt = h.virt;
   const gpa = hx.faultGpa;
   const gva = !interrupt && (virt !== 0 || hx.faultVirt) && ((ADDRESS_CAUSES >>> cause) & 1) !== 0;
+  const tinst = gpa >= 0 ? hx.faultTinst : 0;
   hx.faultGpa = -1;
   hx.faultVirt = false;
+  hx.faultTinst = 0;
   const bit = 1 << cause;
   const toHS = h.priv !== 3 && ((interrupt ? h.mideleg | VS_IRQS : h.medeleg) & bit) !== 0;
   const toVS = toHS && virt !== 0 && ((interrupt ? hx.hideleg : hx.hedeleg) & bit) !== 0;
@@ -73,7 +75,7 @@ export function hTrap(h: Hart, hx: HState, cause: number, tval: number, interrup
     // The M-mode handler reads what an M-mode trap would have recorded: mtval2, GVA, and V through hart.virt.
     t.toHandler++;
     hx.mtval2 = tval2;
-    hx.mtinst = 0;
+    hx.mtinst = tinst;
     hx.gva = gva ? 1 : 0;
     h.handler.trap(h, cause, tval >>> 0, interrupt);
     h.invalidateMemos();
@@ -102,7 +104,7 @@ export function hTrap(h: Hart, hx: HState, cause: number, tval: number, interrup
     if (virt !== 0) hs = (hs & ~HSTATUS.SPVP) | HSTATUS.SPV | (h.priv === 1 ? HSTATUS.SPVP : 0);
     hx.hstatus = hs | (gva ? HSTATUS.GVA : 0);
     hx.htval = tval2;
-    hx.htinst = 0;
+    hx.htinst = tinst;
     h.mstatus = enterS(h.mstatus, h.priv);
     setVirt(h, 0);
     h.pc = vectorTarget(h.stvec, cause, interrupt);
@@ -114,7 +116,7 @@ export function hTrap(h: Hart, hx: HState, cause: number, tval: number, interrup
   h.mepc = h.pc >>> 0;
   h.mtval = tval >>> 0;
   hx.mtval2 = tval2;
-  hx.mtinst = 0;
+  hx.mtinst = tinst;
   hx.mpv = virt;
   hx.gva = gva ? 1 : 0;
   let s = h.mstatus;

@@ -32,6 +32,7 @@ import {
   IRQ,
   MSTATUS,
   setVirt,
+  TINST_PTE_READ,
   VS_IRQS,
 } from "@shadowlab/emu-core";
 import type { HvCounters } from "../counters.ts";
@@ -44,6 +45,8 @@ import { trapModeSbiPort } from "../sbi-port.ts";
 const GUEST_EXCEPTIONS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 15].reduce((m, c) => m | (1 << c), 0);
 const PAGE_FAULTS =
   (1 << CAUSE.FETCH_PAGE_FAULT) | (1 << CAUSE.LOAD_PAGE_FAULT) | (1 << CAUSE.STORE_PAGE_FAULT);
+/** The write bit of the PTE-access pseudoinstructions (0x2020: an A/D write-back, table 8.12). */
+const TINST_WRITE = 0x20;
 /** menvcfgh/henvcfgh.STCE: the Sstc timers. */
 const STCE = 0x8000_0000;
 const COUNTERS_ALL = 7;
@@ -222,9 +225,17 @@ export class HwMode {
       case CAUSE.LOAD_GUEST_PAGE_FAULT:
       case CAUSE.STORE_GUEST_PAGE_FAULT: {
         const hx = this.hx();
-        const gpa = hx.mtval2 * 4 + (tval & 3);
+        // A fault on a VS-stage PTE read names the PTE's address (low bits 0), not the access's (8.6.3).
+        const implicit = (hx.mtinst & ~TINST_WRITE) === TINST_PTE_READ;
+        const gpa = hx.mtval2 * 4 + (implicit ? 0 : tval & 3);
         const access = GUEST_ACCESS[cause];
-        const outcome = g.virtualizer.onFault({ stage: "guest-physical", access, gva: tval >>> 0, gpa });
+        const outcome = g.virtualizer.onFault({
+          stage: "guest-physical",
+          access,
+          gva: tval >>> 0,
+          gpa,
+          implicit,
+        });
         this.guestPhysicalOutcome(g, outcome, tval);
         return;
       }

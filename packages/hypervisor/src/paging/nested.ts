@@ -46,7 +46,8 @@ export class Nested implements NestedStrategy {
       core.counters.add("nested.fill");
       return FAULT.FILLED;
     }
-    if (access !== ACCESS_FETCH && core.device(gpa)) {
+    // A page-table walk reads RAM only: a PTE elsewhere, even on a device, is an access fault natively.
+    if (!fault.implicit && access !== ACCESS_FETCH && core.device(gpa)) {
       core.lastGpa = gpa;
       return FAULT.MMIO;
     }

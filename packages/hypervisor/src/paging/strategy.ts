@@ -38,6 +38,11 @@ export interface Fault {
   readonly gva: number;
   /** Guest-physical address (guest-physical faults only; -1 otherwise). */
   readonly gpa: number;
+  /**
+   * The G-stage refused the implicit read of a VS-stage PTE at `gpa` (mtinst
+   * holds the pseudoinstruction), not the access itself: never a device access.
+   */
+  readonly implicit: boolean;
 }
 
 /**
