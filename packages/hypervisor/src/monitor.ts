@@ -39,6 +39,7 @@ import {
   specByName,
 } from "@shadowlab/emu-core";
 import { AsidAllocator } from "./asid-allocator.ts";
+import { nativeBootInstructions } from "./boot-clock.ts";
 import { MonitorCheckpoint } from "./checkpoint.ts";
 import { CounterFamily, counterId, HvCounters } from "./counters.ts";
 import { Guest } from "./guest.ts";
@@ -217,8 +218,25 @@ export class Hypervisor implements MachineTrapHandler {
     );
     g.core.budgetPages = budget;
     g.vcpu.asidBits = this.config.guestAsidBits ?? asidLen(this.hart);
+    if (this.guests.length === 0 && this.hart.instret === 0 && !("kernel" in image)) this.startClock(image);
     this.guests.push(g);
     return g;
+  }
+
+  /**
+   * Start the machine's clock where the first guest's native boot stub leaves it (boot-clock.ts):
+   * its instructions count as retired in M-mode, as natively, so every timer deadline the guest
+   * arms strikes the same guest instruction. Guests that share the hart share one clock, so only
+   * a guest added before anything ran can have it.
+   */
+  private startClock(image: Image): void {
+    const n = nativeBootInstructions(image, this.config.guestRamSize);
+    if (n === 0) return;
+    const h = this.hart;
+    const priv = h.priv;
+    h.setPriv(3);
+    h.instret += n;
+    h.setPriv(priv);
   }
 
   /** The soft budget and hard limit of each guest's shadow pages. */

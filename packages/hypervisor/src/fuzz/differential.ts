@@ -2,9 +2,10 @@
  * Running a random guest natively and under every registered strategy (and
  * every execution mode), and comparing what the guest observed: its console
  * (which carries its registers, traps, counters and memory hashes), how it
- * stopped and its exit code. The native reference runs the boot stub, then
- * starts its counters at supervisor_entry, where the hypervisor starts the
- * guest, so counters read by the guest compare exactly.
+ * stopped and its exit code. The native reference runs the boot stub and
+ * keeps its counters and clock: the hypervisor starts the guest's clock where
+ * the stub leaves it (boot-clock.ts), so counters and timer interrupts
+ * compare exactly.
  */
 import { type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
 import { Hypervisor, type HypervisorConfig } from "../monitor.ts";
@@ -60,7 +61,7 @@ function tlbConfig(p: FuzzProgram): TlbConfig {
   return { entries: p.tlb.entries, ways: p.tlb.ways, replacement: "lru", asidTags: p.tlb.asidTags, seed: 1 };
 }
 
-/** The guest on the bare machine, counters started at supervisor_entry. */
+/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
 export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): Observation {
   const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p) });
   m.load(image);
@@ -70,9 +71,6 @@ export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): O
   if (h.pc !== image.symbols.supervisor_entry || h.priv !== 1) {
     throw new Error(`the boot stub did not reach supervisor_entry in S-mode (pc 0x${h.pc.toString(16)})`);
   }
-  h.instret = 0;
-  h.mtime = 0;
-  h.recheck();
   const r = m.run({ maxInstructions: budget });
   const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
   return { state, exitCode: r.exitCode, output: m.output };
