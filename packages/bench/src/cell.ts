@@ -256,18 +256,37 @@ export interface Baseline {
   failure: string;
 }
 
+/** The baseline of a native run that did not exit with status 0, or undefined when it did. */
+export function stoppedBaseline(counted: Counted, budget: number): Baseline | undefined {
+  const native = counted.run;
+  if (native.reason === "exit" && native.exitCode === 0) return undefined;
+  return {
+    counted,
+    problem: describeStop(native, budget),
+    diff: "",
+    failure: native.reason === "budget" ? "budget" : "guest-failed",
+  };
+}
+
+/** The native baseline of a group could not be run: every cell of the group fails with that error. */
+export function emitBaselineCrash(job: GroupJob, emit: (row: ResultRow) => void, e: unknown): void {
+  const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  for (const cell of job.cells)
+    emit(
+      priceRow(
+        { ...emptyRow(cell, job.suite), failure: "crash", error: `native baseline: ${message}` },
+        job.suite.profile,
+      ),
+    );
+}
+
 function nativeBaseline(image: Image, job: GroupJob): Baseline {
   const first = job.cells[0];
   const budget = job.suite.maxInstructions;
   const counted = countedRun(image, first.machine, NATIVE, budget);
   const native = counted.run;
-  if (native.reason !== "exit" || native.exitCode !== 0)
-    return {
-      counted,
-      problem: describeStop(native, budget),
-      diff: "",
-      failure: native.reason === "budget" ? "budget" : "guest-failed",
-    };
+  const stopped = stoppedBaseline(counted, budget);
+  if (stopped) return stopped;
   // The native run must say what the workload's reference model predicts.
   const expected = getWorkload(first.workload).expected(first.params as Params).consoleLines;
   const lines = native.output.replace(/\n$/, "").split("\n");
@@ -377,14 +396,7 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
     image = w.build(first.params as Params);
     base = nativeBaseline(image, job);
   } catch (e) {
-    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    for (const cell of job.cells)
-      emit(
-        priceRow(
-          { ...emptyRow(cell, job.suite), failure: "crash", error: `native baseline: ${message}` },
-          job.suite.profile,
-        ),
-      );
+    emitBaselineCrash(job, emit, e);
     return;
   }
 

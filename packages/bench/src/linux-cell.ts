@@ -18,7 +18,7 @@ import { linuxBootFiles, linuxResults } from "@shadowlab/workloads";
 import {
   type Baseline,
   describeNoRegion,
-  describeStop,
+  emitBaselineCrash,
   emptyRow,
   type GroupJob,
   hvMode,
@@ -28,6 +28,7 @@ import {
   recordCounts,
   recordCrash,
   recordWall,
+  stoppedBaseline,
 } from "./cell.ts";
 import { linuxImage, linuxJob } from "./linux.ts";
 import type { ResultRow } from "./results.ts";
@@ -84,13 +85,8 @@ export function linuxRun(
 /** What is wrong with the native baseline of a Linux cell ("" when nothing). */
 function linuxBaseline(cell: Cell, counted: Counted, budget: number): Baseline {
   const native = counted.run;
-  if (native.reason !== "exit" || native.exitCode !== 0)
-    return {
-      counted,
-      problem: describeStop(native, budget),
-      diff: "",
-      failure: native.reason === "budget" ? "budget" : "guest-failed",
-    };
+  const stopped = stoppedBaseline(counted, budget);
+  if (stopped) return stopped;
   if (!counted.roi) return { counted, problem: describeNoRegion(counted), diff: "", failure: "no-roi" };
   const job = linuxJob(cell.workload, cell.params);
   const results = linuxResults(native.output);
@@ -124,14 +120,7 @@ export async function runLinuxGroup(job: GroupJob, emit: (row: ResultRow) => voi
     base = linuxBaseline(first, native.counted, budget);
     nativeSampler = native.sampler;
   } catch (e) {
-    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    for (const cell of job.cells)
-      emit(
-        priceRow(
-          { ...emptyRow(cell, job.suite), failure: "crash", error: `native baseline: ${message}` },
-          job.suite.profile,
-        ),
-      );
+    emitBaselineCrash(job, emit, e);
     return;
   }
   for (const cell of job.cells) {
