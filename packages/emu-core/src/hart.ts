@@ -92,7 +92,18 @@ export interface HartConfig {
    * so guests written for RV32IMA see the machine they always saw.
    */
   hExtension: boolean;
+  /**
+   * How guest code runs: "jit" compiles hot straight-line code into host
+   * functions (jit/), "interp" decodes and dispatches one instruction at a
+   * time. Both give the guest, and every counter, exactly the same; the
+   * interpreter is the reference the translator is tested against.
+   */
+  engine: Engine;
 }
+
+/** The execution engines (HartConfig.engine). */
+export const ENGINES = ["jit", "interp"] as const;
+export type Engine = (typeof ENGINES)[number];
 
 export const DEFAULT_HART: HartConfig = {
   ramSize: 128 * 1024 * 1024,
@@ -104,6 +115,7 @@ export const DEFAULT_HART: HartConfig = {
   // The official rv32ui ma_data test expects misaligned accesses to work, as on QEMU.
   misaligned: "perform",
   hExtension: false,
+  engine: "jit",
 };
 
 /** exit: powered off; budget: instructions spent; wfi: no interrupt can ever arrive; stop: asked to; mark: an ROI mark retired; stuck: see FaultLoop. */
