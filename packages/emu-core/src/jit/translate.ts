@@ -165,6 +165,8 @@ class BlockWriter {
       `let ${regs.map((r) => `r${r} = x[${r}]`).join(", ")};`,
     );
     const n = this.insns.length;
+    // In a loop, any exit may follow a pass that wrote every register the block writes.
+    if (this.loops) for (const ins of this.insns) if (writesRd(ins)) this.dirty.add(ins.rd);
     if (this.loops) this.lines.push("let done = 0;", "for (;;) {");
     for (let k = 0; k < n; k++) this.instruction(k);
     if (this.loops) this.lines.push("}");
@@ -323,6 +325,11 @@ class BlockWriter {
       .replace(/\bimm\b/g, `(${ins.imm})`)
       .replace(/\bpc\b/g, pc);
   }
+}
+
+function writesRd(ins: BlockInsn): boolean {
+  const k = ins.sem.kind;
+  return k === "alu" || k === "load" || k === "jal" || k === "jalr";
 }
 
 /** Typed-array index of RAM byte offset `o` for an access of `width` bytes. */
