@@ -60,6 +60,7 @@ export * from "./isa/index.ts";
 export * from "./machine.ts";
 export * from "./mmu.ts";
 export { captureState, type ObjectState, restoreState, StateCaptureError } from "./object-state.ts";
+export * from "./observation.ts";
 export * from "./roi.ts";
 export * from "./sbi.ts";
 export * from "./stats.ts";

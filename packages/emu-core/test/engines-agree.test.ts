@@ -1,0 +1,196 @@
+/**
+ * The engines agree: a machine that runs guest code through the block
+ * translator ("jit") and one that interprets it ("interp", the reference)
+ * are indistinguishable after every run call — every counter (instructions
+ * by privilege, traps by cause, each TLB's lookups, hits, misses, fills and
+ * evictions, walks, misaligned accesses, device accesses, H-extension
+ * walks), the ROI marks with their snapshots, registers, pc, privilege,
+ * CSRs, TLB contents in recency order, console bytes, RAM, and why the run
+ * stopped. Runs are whole or cut into chunks of odd sizes (7, 1000, 4097
+ * instructions), so budgets end anywhere inside a translated block.
+ */
+import { describe, expect, it } from "vitest";
+import { Machine } from "../src/machine.ts";
+import { firstDifference, observeMachine, ramDifference } from "../src/observation.ts";
+import type { TlbConfig } from "../src/tlb.ts";
+import { busyGuest } from "./support/checkpoint-guest.ts";
+import { roiGuest, smcGuest, trapGuest } from "./support/engine-guests.ts";
+import { EnginePair } from "./support/engine-pair.ts";
+import { hQemuImage } from "./support/h-qemu-image.ts";
+
+const RAM = 8 * 2 ** 20;
+const LIMIT = 2_000_000;
+
+const tlb = (entries: number, ways: number, extra: Partial<TlbConfig> = {}): TlbConfig => ({
+  entries,
+  ways,
+  replacement: "lru",
+  asidTags: true,
+  seed: 1,
+  ...extra,
+});
+
+const TLBS = {
+  "a unified 64-entry TLB": tlb(64, 64),
+  "split 4x2 / 8x4 LRU TLBs": { itlb: tlb(4, 2), dtlb: tlb(8, 4) },
+  "a unified 8x2 random TLB without ASID tags": tlb(8, 2, {
+    replacement: "random",
+    seed: 5,
+    asidTags: false,
+  }),
+  "split 16x4 random TLBs": {
+    itlb: tlb(16, 4, { replacement: "random", seed: 3 }),
+    dtlb: tlb(16, 4, { replacement: "random", seed: 9 }),
+  },
+} as const;
+
+describe("the comparison sees what differs", () => {
+  it("one instruction more", () => {
+    const [a, b] = [0, 1].map(() => new Machine({ ramSize: RAM }));
+    for (const m of [a, b]) m.load(smcGuest(20));
+    a.run({ maxInstructions: 100 });
+    b.run({ maxInstructions: 101 });
+    expect(firstDifference(observeMachine(a), observeMachine(b), ["a", "b"])).toMatch(
+      /^counters\.cycles: a 100, b 101$/,
+    );
+  });
+
+  it("one RAM byte, and where it is", () => {
+    const [a, b] = [0, 1].map(() => new Machine({ ramSize: RAM }));
+    for (const m of [a, b]) m.load(smcGuest(20));
+    b.hart.writePhys(0x8000_0010, 1, 0x99);
+    a.hart.writePhys(0x8000_0010, 1, a.hart.readPhys(0x8000_0010, 1) ?? 0);
+    expect(firstDifference(observeMachine(a), observeMachine(b))).toMatch(/^ram\.digest/);
+    expect(ramDifference(a, b)).toMatch(/^RAM word at 0x80000010: /);
+  });
+
+  it("TLB contents that no counter shows yet (another random-replacement seed)", () => {
+    const run = (seed: number) => {
+      const m = new Machine({ ramSize: RAM, tlb: tlb(8, 2, { replacement: "random", seed }) });
+      m.load(busyGuest(12, 4));
+      m.run({ maxInstructions: 3000 });
+      return observeMachine(m);
+    };
+    expect(firstDifference(run(1), run(2))).toMatch(/^(counters\.tlb|tlb\.tlb)/);
+  });
+
+  it("console bytes, with the offset of the first one", () => {
+    expect(firstDifference({ console: "ab\xffc" }, { console: "ab\xfec" }, ["jit", "interp"])).toBe(
+      'console differs at offset 2 (lengths 4, 4): jit …"ab\xffc"…, interp …"ab\xfec"…',
+    );
+  });
+});
+
+describe("a U-mode Sv32 guest with timer interrupts every 37 ticks at one instruction per tick", () => {
+  it.each(Object.entries(TLBS))("%s: one run and a run in chunks", (_, t) => {
+    const image = busyGuest(24, 40);
+    const config = { ramSize: RAM, tlb: t, instructionsPerTick: 1 };
+    const whole = new EnginePair(config, image);
+    const r = whole.run({ maxInstructions: LIMIT });
+    expect(r.reason).toBe("exit");
+    const s = r.stats;
+    expect(s.traps.interrupts.machine_timer).toBeGreaterThan(100);
+    expect(Object.values(s.tlb).reduce((n, c) => n + c.misses, 0)).toBeGreaterThan(24);
+    expect(s.walk.adUpdates).toBeGreaterThan(0);
+    const chunked = new EnginePair(config, image);
+    expect(chunked.runChunked(LIMIT).reason).toBe("exit");
+    expect(chunked.compared).toBeGreaterThan(10);
+  });
+});
+
+describe("self-modifying code", () => {
+  // 150 passes of +1, 150 of +3 after the rewrite, +100 from the rewritten next instruction,
+  // 64 + 63 + ... + 1 from the loop that rewrites its own immediate, 10 passes of +5.
+  const expected = (150 + 450 + 100 + (64 * 65) / 2 + 50).toString(16).padStart(8, "0");
+
+  it("a store rewrites a hot loop, the next instruction, an immediate every pass, a branch", () => {
+    const pair = new EnginePair({ ramSize: RAM }, smcGuest(300));
+    expect(pair.run({ maxInstructions: LIMIT }).reason).toBe("exit");
+    expect(pair.machines[1].output.split("\n")[0]).toBe(expected);
+  });
+
+  it("the same in chunks", () => {
+    const pair = new EnginePair({ ramSize: RAM }, smcGuest(300));
+    expect(pair.runChunked(LIMIT).reason).toBe("exit");
+  });
+});
+
+describe("traps in M, S and U, WFI and timer interrupts, misaligned accesses", () => {
+  const ROUNDS = 150;
+  it.each([
+    ["perform", 1],
+    ["perform", 3],
+    ["trap", 1],
+    ["trap", 7],
+  ] as const)("misaligned %s, %i instruction(s) per tick", (misaligned, instructionsPerTick) => {
+    const config = { ramSize: RAM, misaligned, instructionsPerTick };
+    const whole = new EnginePair(config, trapGuest(ROUNDS));
+    const r = whole.run({ maxInstructions: LIMIT });
+    expect(r.reason).toBe("exit");
+    const ex = r.stats.traps.exceptions;
+    expect([ex.ecall_u, ex.breakpoint, ex.illegal_instruction, ex.load_access]).toEqual([
+      ROUNDS + 1,
+      ROUNDS,
+      2 * ROUNDS,
+      ROUNDS,
+    ]);
+    if (misaligned === "trap") expect(ex.misaligned_load + ex.misaligned_store).toBe(5 * ROUNDS);
+    else expect(r.stats.memory.misaligned).toBe(5 * ROUNDS);
+    expect(r.stats.traps.interrupts.machine_timer).toBeGreaterThan(10);
+    const chunked = new EnginePair(config, trapGuest(ROUNDS));
+    expect(chunked.runChunked(LIMIT).reason).toBe("exit");
+  });
+});
+
+describe("region-of-interest marks", () => {
+  it("runs that stop at each mark see the same marks and snapshots", () => {
+    const pair = new EnginePair({ ramSize: RAM }, roiGuest(6));
+    for (let i = 0; i < 6; i++) {
+      expect(pair.run({ stopAtMark: "begin", maxInstructions: LIMIT }).reason).toBe("mark");
+      expect(pair.run({ stopAtMark: "end", maxInstructions: LIMIT }).reason).toBe("mark");
+    }
+    expect(pair.run({ maxInstructions: LIMIT }).reason).toBe("exit");
+    expect(pair.machines[0].roiMarks.map((m) => m.ops)).toEqual([
+      undefined, 10, undefined, 20, undefined, 30, undefined, 40, undefined, 50, undefined, 60,
+    ]); // biome-ignore format: marks in pairs
+  });
+
+  it("in chunks", () => {
+    const pair = new EnginePair({ ramSize: RAM }, roiGuest(6));
+    expect(pair.runChunked(LIMIT).reason).toBe("exit");
+    expect(pair.machines[1].roiMarks).toHaveLength(12);
+  });
+});
+
+describe("the H-extension test image (two-stage translation, VS and VU, guest page faults)", () => {
+  it("one run and a run in chunks", () => {
+    const config = { hExtension: true, ramSize: 16 * 2 ** 20 };
+    const whole = new EnginePair(config, hQemuImage());
+    const r = whole.run({ maxInstructions: LIMIT });
+    expect(r.reason).toBe("exit");
+    expect(r.stats.hext?.walk2d.walks4K).toBeGreaterThan(0);
+    expect(r.stats.traps.toVS).toBeGreaterThan(0);
+    const chunked = new EnginePair(config, hQemuImage());
+    expect(chunked.runChunked(LIMIT).reason).toBe("exit");
+  });
+});
+
+describe("checkpoint and restore, then both engines continue", () => {
+  it("restoring twice and finishing in chunks, then whole", () => {
+    const config = {
+      ramSize: RAM,
+      tlb: tlb(8, 2, { replacement: "random", seed: 7 }),
+      instructionsPerTick: 2,
+    };
+    const pair = new EnginePair(config, busyGuest(16, 30));
+    pair.run({ maxInstructions: 5003 });
+    const cps = pair.machines.map((m) => m.checkpoint());
+    pair.run({ maxInstructions: 20_011 });
+    pair.each((m) => m.restore(cps[pair.machines.indexOf(m)]));
+    pair.expectSame();
+    expect(pair.runChunked(LIMIT).reason).toBe("exit");
+    pair.each((m) => m.restore(cps[pair.machines.indexOf(m)]));
+    pair.expectSame();
+    expect(pair.run({ maxInstructions: LIMIT }).reason).toBe("exit");
+  });
+});

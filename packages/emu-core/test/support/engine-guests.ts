@@ -1,0 +1,204 @@
+/**
+ * Guests for the engine differential test: each stresses what a block
+ * translator could get wrong — code rewritten while (or right before) it
+ * runs, traps and interrupts in the middle of straight-line code, misaligned
+ * accesses, region-of-interest marks — and leaves what it saw in registers,
+ * RAM and the console, where the test compares it.
+ */
+import { Assembler, encode } from "../../src/asm/index.ts";
+import type { Image } from "../../src/image.ts";
+
+const UART = 0x1000_0000;
+const TEST_DEVICE = 0x0010_0000;
+const MTIMECMP = 0x0200_4000;
+const MTIME = 0x0200_bff8;
+const PMPCFG0 = 0x3a0;
+const PMPADDR0 = 0x3b0;
+
+/** `puthex`: a0 as eight hex digits and a newline on the UART (clobbers t0-t2, a0, a1). */
+function emitPutHex(a: Assembler): void {
+  a.label("puthex");
+  a.li("t0", UART).li("a1", 8);
+  a.label("puthex_digit");
+  a.srli("t1", "a0", 28).slli("a0", "a0", 4).li("t2", 10);
+  a.blt("t1", "t2", "puthex_dec");
+  a.addi("t1", "t1", 0x61 - 10 - 0x30);
+  a.label("puthex_dec");
+  a.addi("t1", "t1", 0x30).sb("t1", 0, "t0");
+  a.addi("a1", "a1", -1).bnez("a1", "puthex_digit");
+  a.li("t1", 10).sb("t1", 0, "t0");
+  a.ret();
+}
+
+function emitPowerOff(a: Assembler): void {
+  a.li("t0", TEST_DEVICE).li("t1", 0x5555).sw("t1", 0, "t0");
+  a.label("spin").j("spin");
+}
+
+/**
+ * Self-modifying code in M-mode, translation off: an instruction of a loop
+ * that has already run `iterations / 2` times is rewritten by a store inside
+ * the loop (then fence.i), the instruction right after a store is rewritten
+ * by that store (no fence.i: the hart sees its own stores in program order),
+ * and a loop is rewritten on every pass. Prints the accumulator.
+ */
+export function smcGuest(iterations: number): Image {
+  const a = new Assembler({ text: 0x8000_0000 });
+  a.label("_start");
+  a.li("s0", 0).li("s1", iterations).la("s2", "patch");
+  a.li("s3", encode("addi", ["s0", "s0", 3]));
+  a.li("s4", iterations >> 1);
+  a.label("loop");
+  a.label("patch").addi("s0", "s0", 1);
+  a.xor("s5", "s5", "s0").slli("s6", "s0", 3).add("s5", "s5", "s6");
+  a.addi("s1", "s1", -1);
+  a.bne("s1", "s4", "skip");
+  a.sw("s3", 0, "s2").fence_i();
+  a.label("skip");
+  a.bnez("s1", "loop");
+  // The store rewrites the very next instruction.
+  a.la("t1", "next").li("t2", encode("addi", ["s0", "s0", 100]));
+  a.sw("t2", 0, "t1");
+  a.label("next").addi("s0", "s0", 7);
+  // Every pass rewrites its own body's immediate: addi s0, s0, k with k = the pass number.
+  a.li("s1", 64)
+    .la("s2", "rewritten")
+    .li("s7", encode("addi", ["s0", "s0", 0]));
+  a.label("loop2");
+  a.slli("t1", "s1", 20).or("t1", "t1", "s7").sw("t1", 0, "s2");
+  a.label("rewritten").addi("s0", "s0", 0);
+  a.addi("s1", "s1", -1).bnez("s1", "loop2");
+  // And a rewritten branch: the loop's exit test turns into a jump out after 10 passes.
+  a.li("s1", 0)
+    .la("s2", "exit_test")
+    .li("s8", encode("jal", ["zero", 8]));
+  a.label("loop3");
+  a.addi("s1", "s1", 1).addi("s0", "s0", 5);
+  a.li("t1", 10).bne("s1", "t1", "keep");
+  a.sw("s8", 0, "s2");
+  a.label("keep");
+  a.label("exit_test").j("loop3");
+  a.nop();
+  a.mv("a0", "s0").call("puthex");
+  a.mv("a0", "s5").call("puthex");
+  emitPowerOff(a);
+  emitPutHex(a);
+  return a.assemble();
+}
+
+/**
+ * Traps and interrupts in every privilege: M waits in WFI for five timer
+ * deadlines (mie.MTIE set, mstatus.MIE clear: WFI wakes without a trap),
+ * then enters S, which enters U. U runs `rounds` passes of ecall and ebreak
+ * (delegated to S), an illegal instruction, a load from no device, a CSR
+ * access U may not make (all to M), and misaligned loads and stores (one
+ * across a page), while the machine timer interrupts it every few dozen
+ * ticks (the M handler sums the interrupted pcs). The final ecall with a7 = 1
+ * has S print the counts and power off.
+ */
+export function trapGuest(rounds: number): Image {
+  const a = new Assembler({ text: 0x8000_0000 });
+  a.label("_start");
+  a.li("t0", -1).csrw(PMPADDR0, "t0").li("t0", 0x1f).csrw(PMPCFG0, "t0");
+  a.la("t0", "mtrap").csrw("mtvec", "t0");
+  a.la("t0", "strap").csrw("stvec", "t0");
+  a.li("t0", (1 << 3) | (1 << 8)).csrw("medeleg", "t0");
+  a.li("t0", 1 << 7).csrw("mie", "t0");
+  a.li("s5", 5);
+  a.label("wfi_loop");
+  a.li("t0", MTIME).lw("t1", 0, "t0").addi("t1", "t1", 17);
+  a.li("t0", MTIMECMP).sw("t1", 0, "t0").sw("zero", 4, "t0");
+  a.wfi();
+  a.addi("s5", "s5", -1).bnez("s5", "wfi_loop");
+  // First deadline for the run in S and U.
+  a.li("t0", MTIME).lw("t1", 0, "t0").addi("t1", "t1", 23);
+  a.li("t0", MTIMECMP).sw("t1", 0, "t0");
+  a.la("t0", "sbody").csrw("mepc", "t0");
+  a.li("t0", 3 << 11)
+    .csrc("mstatus", "t0")
+    .li("t0", 1 << 11)
+    .csrs("mstatus", "t0");
+  a.mret();
+
+  // M handler: exceptions counted by cause and skipped; timer interrupts summed and re-armed.
+  a.align(4).label("mtrap");
+  a.csrr("t5", "mcause").bltz("t5", "mirq");
+  a.la("t6", "mcounts").slli("t5", "t5", 2).add("t6", "t6", "t5");
+  a.lw("t5", 0, "t6").addi("t5", "t5", 1).sw("t5", 0, "t6");
+  a.csrr("t5", "mepc").addi("t5", "t5", 4).csrw("mepc", "t5");
+  a.mret();
+  a.label("mirq");
+  a.la("t6", "ticks").lw("t5", 0, "t6").addi("t5", "t5", 1).sw("t5", 0, "t6");
+  a.csrr("t5", "mepc").addi("t6", "t6", 4).amoadd_w("zero", "t5", "t6");
+  a.li("t6", MTIMECMP).lw("t5", 0, "t6").addi("t5", "t5", 29).sw("t5", 0, "t6");
+  a.mret();
+
+  // S handler: ecall and ebreak from U counted in s0 and skipped; ecall with a7 = 1 ends the run.
+  a.align(4).label("strap");
+  a.li("t0", 1).beq("a7", "t0", "finish");
+  a.csrr("t0", "scause").add("s0", "s0", "t0");
+  a.csrr("t0", "sepc").addi("t0", "t0", 4).csrw("sepc", "t0");
+  a.sret();
+  a.label("finish");
+  a.mv("a0", "s0").call("puthex");
+  a.la("s6", "mcounts")
+    .lw("a0", 4 * 2, "s6")
+    .call("puthex");
+  a.lw("a0", 4 * 4, "s6").call("puthex");
+  a.lw("a0", 4 * 5, "s6").call("puthex");
+  a.lw("a0", 4 * 6, "s6").call("puthex");
+  a.la("s6", "ticks").lw("a0", 0, "s6").call("puthex");
+  a.lw("a0", 4, "s6").call("puthex");
+  emitPowerOff(a);
+
+  a.label("sbody");
+  a.la("t0", "ubody").csrw("sepc", "t0");
+  a.li("t0", 1 << 8).csrc("sstatus", "t0");
+  a.sret();
+
+  a.label("ubody");
+  a.li("s0", 0).li("s1", rounds).li("a7", 0).la("s2", "buffer").addi("s4", "s2", 2047);
+  a.label("uloop");
+  a.ecall().ebreak();
+  a.word(0); // illegal
+  a.lw("t3", 0, "zero"); // no device at 0: load access fault
+  a.csrr("t3", "mstatus"); // illegal from U
+  a.lw("t3", 1, "s2").add("s3", "s3", "t3");
+  a.sh("s3", 3, "s2").lhu("t4", 5, "s2").xor("s3", "s3", "t4");
+  a.sw("s3", 2047, "s4").lw("t4", 2047, "s4").add("s3", "s3", "t4"); // buffer + 4094: across a page
+  a.addi("s1", "s1", -1).bnez("s1", "uloop");
+  a.li("a7", 1).ecall();
+  emitPutHex(a);
+
+  a.section(".data").align(4096);
+  a.label("mcounts").word(...new Array(16).fill(0));
+  a.label("ticks").word(0, 0);
+  a.align(4096)
+    .label("buffer")
+    .word(...new Array(2048).fill(0x5a5a_1234));
+  return a.assemble();
+}
+
+/**
+ * `regions` regions of interest, each a loop of `10 * (i + 1)` passes with a
+ * load and a store, its end mark carrying the pass count.
+ */
+export function roiGuest(regions: number): Image {
+  const a = new Assembler({ text: 0x8000_0000 });
+  a.label("_start");
+  a.la("s2", "data").li("s3", 0);
+  for (let i = 0; i < regions; i++) {
+    a.li("a0", 0).li("s1", 10 * (i + 1));
+    a.roiBegin();
+    a.label(`region${i}`);
+    a.lw("t0", 0, "s2").add("t0", "t0", "s1").sw("t0", 0, "s2").addi("a0", "a0", 1);
+    a.addi("s1", "s1", -1).bnez("s1", `region${i}`);
+    a.roiEnd("a0");
+    a.add("s3", "s3", "a0");
+  }
+  a.mv("a0", "s3").call("puthex");
+  emitPowerOff(a);
+  emitPutHex(a);
+  a.section(".data").align(4).label("data").word(0);
+  return a.assemble();
+}
