@@ -41,6 +41,7 @@ export * from "./devices/sifive-test.ts";
 export * from "./devices/uart16550.ts";
 export * from "./devicetree.ts";
 export { ElfError, readElf, writeElf } from "./elf.ts";
+export * from "./engine-pair.ts";
 export { FAULT_LOOP_LIMIT, FaultLoop } from "./fault-loop.ts";
 export * from "./fdt.ts";
 export * from "./firmware.ts";

@@ -10,16 +10,31 @@
  * instructions), so budgets end anywhere inside a translated block.
  */
 import { describe, expect, it } from "vitest";
-import { Machine } from "../src/machine.ts";
+import type { Checkpoint } from "../src/checkpoint.ts";
+import { EnginePair, machineRig } from "../src/engine-pair.ts";
+import type { Image } from "../src/image.ts";
+import { Machine, type MachineConfig } from "../src/machine.ts";
 import { firstDifference, observeMachine, ramDifference } from "../src/observation.ts";
 import type { TlbConfig } from "../src/tlb.ts";
 import { busyGuest } from "./support/checkpoint-guest.ts";
 import { roiGuest, smcGuest, trapGuest } from "./support/engine-guests.ts";
-import { EnginePair } from "./support/engine-pair.ts";
 import { hQemuImage } from "./support/h-qemu-image.ts";
 
 const RAM = 8 * 2 ** 20;
 const LIMIT = 2_000_000;
+
+/** The image on a machine of each engine. */
+function pairOf(config: Partial<MachineConfig>, image: Image): EnginePair {
+  return new EnginePair((engine) => {
+    const m = new Machine({ ...config, engine });
+    m.load(image);
+    return machineRig(m);
+  });
+}
+
+/** The reference machine's counters since it was made. */
+const statsOf = (p: EnginePair) => p.rig("interp").machine.snapshot();
+const interp = (p: EnginePair) => p.rig("interp").machine;
 
 const tlb = (entries: number, ways: number, extra: Partial<TlbConfig> = {}): TlbConfig => ({
   entries,
@@ -85,15 +100,14 @@ describe("a U-mode Sv32 guest with timer interrupts every 37 ticks at one instru
   it.each(Object.entries(TLBS))("%s: one run and a run in chunks", (_, t) => {
     const image = busyGuest(24, 40);
     const config = { ramSize: RAM, tlb: t, instructionsPerTick: 1 };
-    const whole = new EnginePair(config, image);
-    const r = whole.run({ maxInstructions: LIMIT });
-    expect(r.reason).toBe("exit");
-    const s = r.stats;
+    const whole = pairOf(config, image);
+    expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
+    const s = statsOf(whole);
     expect(s.traps.interrupts.machine_timer).toBeGreaterThan(100);
     expect(Object.values(s.tlb).reduce((n, c) => n + c.misses, 0)).toBeGreaterThan(24);
     expect(s.walk.adUpdates).toBeGreaterThan(0);
-    const chunked = new EnginePair(config, image);
-    expect(chunked.runChunked(LIMIT).reason).toBe("exit");
+    const chunked = pairOf(config, image);
+    expect(chunked.runChunked(LIMIT)).toBe("exit");
     expect(chunked.compared).toBeGreaterThan(10);
   });
 });
@@ -104,14 +118,15 @@ describe("self-modifying code", () => {
   const expected = (150 + 450 + 100 + (64 * 65) / 2 + 50).toString(16).padStart(8, "0");
 
   it("a store rewrites a hot loop, the next instruction, an immediate every pass, a branch", () => {
-    const pair = new EnginePair({ ramSize: RAM }, smcGuest(300));
-    expect(pair.run({ maxInstructions: LIMIT }).reason).toBe("exit");
-    expect(pair.machines[1].output.split("\n")[0]).toBe(expected);
+    const pair = pairOf({ ramSize: RAM }, smcGuest(300));
+    expect(pair.step({ maxInstructions: LIMIT })).toBe("exit");
+    expect(interp(pair).output.split("\n")[0]).toBe(expected);
   });
 
   it("the same in chunks", () => {
-    const pair = new EnginePair({ ramSize: RAM }, smcGuest(300));
-    expect(pair.runChunked(LIMIT).reason).toBe("exit");
+    const pair = pairOf({ ramSize: RAM }, smcGuest(300));
+    expect(pair.runChunked(LIMIT)).toBe("exit");
+    expect(interp(pair).output.split("\n")[0]).toBe(expected);
   });
 });
 
@@ -124,10 +139,10 @@ describe("traps in M, S and U, WFI and timer interrupts, misaligned accesses", (
     ["trap", 7],
   ] as const)("misaligned %s, %i instruction(s) per tick", (misaligned, instructionsPerTick) => {
     const config = { ramSize: RAM, misaligned, instructionsPerTick };
-    const whole = new EnginePair(config, trapGuest(ROUNDS));
-    const r = whole.run({ maxInstructions: LIMIT });
-    expect(r.reason).toBe("exit");
-    const ex = r.stats.traps.exceptions;
+    const whole = pairOf(config, trapGuest(ROUNDS));
+    expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
+    const s = statsOf(whole);
+    const ex = s.traps.exceptions;
     expect([ex.ecall_u, ex.breakpoint, ex.illegal_instruction, ex.load_access]).toEqual([
       ROUNDS + 1,
       ROUNDS,
@@ -135,43 +150,43 @@ describe("traps in M, S and U, WFI and timer interrupts, misaligned accesses", (
       ROUNDS,
     ]);
     if (misaligned === "trap") expect(ex.misaligned_load + ex.misaligned_store).toBe(5 * ROUNDS);
-    else expect(r.stats.memory.misaligned).toBe(5 * ROUNDS);
-    expect(r.stats.traps.interrupts.machine_timer).toBeGreaterThan(10);
-    const chunked = new EnginePair(config, trapGuest(ROUNDS));
-    expect(chunked.runChunked(LIMIT).reason).toBe("exit");
+    else expect(s.memory.misaligned).toBe(5 * ROUNDS);
+    expect(s.traps.interrupts.machine_timer).toBeGreaterThan(10);
+    const chunked = pairOf(config, trapGuest(ROUNDS));
+    expect(chunked.runChunked(LIMIT)).toBe("exit");
   });
 });
 
 describe("region-of-interest marks", () => {
   it("runs that stop at each mark see the same marks and snapshots", () => {
-    const pair = new EnginePair({ ramSize: RAM }, roiGuest(6));
+    const pair = pairOf({ ramSize: RAM }, roiGuest(6));
     for (let i = 0; i < 6; i++) {
-      expect(pair.run({ stopAtMark: "begin", maxInstructions: LIMIT }).reason).toBe("mark");
-      expect(pair.run({ stopAtMark: "end", maxInstructions: LIMIT }).reason).toBe("mark");
+      expect(pair.step({ stopAtMark: "begin", maxInstructions: LIMIT })).toBe("mark");
+      expect(pair.step({ stopAtMark: "end", maxInstructions: LIMIT })).toBe("mark");
     }
-    expect(pair.run({ maxInstructions: LIMIT }).reason).toBe("exit");
-    expect(pair.machines[0].roiMarks.map((m) => m.ops)).toEqual([
+    expect(pair.step({ maxInstructions: LIMIT })).toBe("exit");
+    expect(interp(pair).roiMarks.map((m) => m.ops)).toEqual([
       undefined, 10, undefined, 20, undefined, 30, undefined, 40, undefined, 50, undefined, 60,
     ]); // biome-ignore format: marks in pairs
   });
 
   it("in chunks", () => {
-    const pair = new EnginePair({ ramSize: RAM }, roiGuest(6));
-    expect(pair.runChunked(LIMIT).reason).toBe("exit");
-    expect(pair.machines[1].roiMarks).toHaveLength(12);
+    const pair = pairOf({ ramSize: RAM }, roiGuest(6));
+    expect(pair.runChunked(LIMIT)).toBe("exit");
+    expect(interp(pair).roiMarks).toHaveLength(12);
   });
 });
 
 describe("the H-extension test image (two-stage translation, VS and VU, guest page faults)", () => {
   it("one run and a run in chunks", () => {
     const config = { hExtension: true, ramSize: 16 * 2 ** 20 };
-    const whole = new EnginePair(config, hQemuImage());
-    const r = whole.run({ maxInstructions: LIMIT });
-    expect(r.reason).toBe("exit");
-    expect(r.stats.hext?.walk2d.walks4K).toBeGreaterThan(0);
-    expect(r.stats.traps.toVS).toBeGreaterThan(0);
-    const chunked = new EnginePair(config, hQemuImage());
-    expect(chunked.runChunked(LIMIT).reason).toBe("exit");
+    const whole = pairOf(config, hQemuImage());
+    expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
+    const s = statsOf(whole);
+    expect(s.hext?.walk2d.walks4K).toBeGreaterThan(0);
+    expect(s.traps.toVS).toBeGreaterThan(0);
+    const chunked = pairOf(config, hQemuImage());
+    expect(chunked.runChunked(LIMIT)).toBe("exit");
   });
 });
 
@@ -182,15 +197,33 @@ describe("checkpoint and restore, then both engines continue", () => {
       tlb: tlb(8, 2, { replacement: "random", seed: 7 }),
       instructionsPerTick: 2,
     };
-    const pair = new EnginePair(config, busyGuest(16, 30));
-    pair.run({ maxInstructions: 5003 });
-    const cps = pair.machines.map((m) => m.checkpoint());
-    pair.run({ maxInstructions: 20_011 });
-    pair.each((m) => m.restore(cps[pair.machines.indexOf(m)]));
-    pair.expectSame();
-    expect(pair.runChunked(LIMIT).reason).toBe("exit");
-    pair.each((m) => m.restore(cps[pair.machines.indexOf(m)]));
-    pair.expectSame();
-    expect(pair.run({ maxInstructions: LIMIT }).reason).toBe("exit");
+    const pair = pairOf(config, busyGuest(16, 30));
+    pair.step({ maxInstructions: 5003 });
+    const cps = new Map<Machine, Checkpoint>();
+    pair.each((m) => cps.set(m, m.checkpoint()));
+    pair.step({ maxInstructions: 20_011 });
+    const restore = () => pair.each((m) => m.restore(cps.get(m) as Checkpoint));
+    restore();
+    pair.expectSame(observeMachine);
+    expect(interp(pair).hart.instret).toBe(5003);
+    expect(pair.runChunked(LIMIT)).toBe("exit");
+    restore();
+    pair.expectSame(observeMachine);
+    expect(pair.step({ maxInstructions: LIMIT })).toBe("exit");
+  });
+});
+
+describe("a difference fails the step with the first field that differs", () => {
+  it("a machine of the other engine that ran one instruction more", () => {
+    let extra = 1;
+    const pair = new EnginePair((engine) => {
+      const m = new Machine({ ramSize: RAM, engine });
+      m.load(smcGuest(20));
+      m.run({ maxInstructions: extra-- });
+      return machineRig(m);
+    });
+    expect(() => pair.step({ maxInstructions: 50 })).toThrow(
+      /^after step 1: machine\.counters\.cycles: jit 51, interp 50$/,
+    );
   });
 });
