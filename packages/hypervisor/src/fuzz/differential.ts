@@ -7,7 +7,7 @@
  * the stub leaves it (boot-clock.ts), so counters and timer interrupts
  * compare exactly.
  */
-import { type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
+import { type Image, Machine, type MachineConfig, type TlbConfig } from "@shadowlab/emu-core";
 import { Hypervisor, type HypervisorConfig } from "../monitor.ts";
 import { strategyNames } from "../paging/registry.ts";
 import { type ExecutionMode, EXECUTION_MODES as HV_MODES } from "../paging/strategy.ts";
@@ -61,9 +61,12 @@ function tlbConfig(p: FuzzProgram): TlbConfig {
   return { entries: p.tlb.entries, ways: p.tlb.ways, replacement: "lru", asidTags: p.tlb.asidTags, seed: 1 };
 }
 
-/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
-export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): Observation {
-  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p) });
+/**
+ * The guest on the bare machine, its boot stub run: stopped at supervisor_entry in S-mode, where
+ * the hypervisor starts it. `machine` overrides the configuration (the engine, say).
+ */
+export function bootNative(p: FuzzProgram, image: Image, machine: Partial<MachineConfig> = {}): Machine {
+  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p), ...machine });
   m.load(image);
   const h = m.hart;
   const stub = (image.symbols.stub_end - image.symbols._start) / 4;
@@ -71,9 +74,36 @@ export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): O
   if (h.pc !== image.symbols.supervisor_entry || h.priv !== 1) {
     throw new Error(`the boot stub did not reach supervisor_entry in S-mode (pc 0x${h.pc.toString(16)})`);
   }
+  return m;
+}
+
+/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
+export function runNative(
+  p: FuzzProgram,
+  image: Image,
+  budget = FUZZ_BUDGET,
+  machine: Partial<MachineConfig> = {},
+): Observation {
+  const m = bootNative(p, image, machine);
   const r = m.run({ maxInstructions: budget });
   const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
   return { state, exitCode: r.exitCode, output: m.output };
+}
+
+/** A fresh hypervisor with the guest as its only guest, under target `t`; `machine` overrides the configuration. */
+export function targetHypervisor(
+  p: FuzzProgram,
+  image: Image,
+  t: Target,
+  machine: Partial<MachineConfig> = {},
+): Hypervisor {
+  const hv = new Hypervisor({
+    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p), ...machine },
+    guestRamSize: GUEST_RAM,
+    ...modeConfig(t.mode),
+  });
+  hv.addGuest(image, t.strategy);
+  return hv;
 }
 
 /** The guest as the only guest of a fresh hypervisor. Throws only when the host itself fails. */
@@ -82,14 +112,9 @@ export function runTarget(
   image: Image,
   t: Target,
   budget = FUZZ_BUDGET,
+  machine: Partial<MachineConfig> = {},
 ): { obs: Observation; error: string } {
-  const hv = new Hypervisor({
-    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p) },
-    guestRamSize: GUEST_RAM,
-    ...modeConfig(t.mode),
-  });
-  hv.addGuest(image, t.strategy);
-  const g = hv.run({ maxInstructions: budget }).guests[0];
+  const g = targetHypervisor(p, image, t, machine).run({ maxInstructions: budget }).guests[0];
   const state = g.state === "waiting" ? "runnable" : g.state;
   return { obs: { state, exitCode: g.exitCode, output: g.output }, error: g.error };
 }
