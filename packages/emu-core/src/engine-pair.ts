@@ -34,7 +34,9 @@ export function machineRig(m: Machine): Rig {
 }
 
 /** The engines differ: the message names the first field that tells them apart. */
-export class EngineDifference extends Error {}
+export class EngineDifference extends Error {
+  override name = "EngineDifference";
+}
 
 /** Chunk sizes a budgeted run is cut into: odd sizes, so chunks end anywhere inside a block. */
 export const ENGINE_CHUNKS = [7, 1000, 4097] as const;

@@ -17,17 +17,18 @@ import { Machine, type MachineConfig } from "../src/machine.ts";
 import { firstDifference, observeMachine, ramDifference } from "../src/observation.ts";
 import type { TlbConfig } from "../src/tlb.ts";
 import { busyGuest } from "./support/checkpoint-guest.ts";
-import { roiGuest, smcGuest, trapGuest } from "./support/engine-guests.ts";
+import { prepareMemoDance, roiGuest, smcGuest, trapGuest } from "./support/engine-guests.ts";
 import { hQemuImage } from "./support/h-qemu-image.ts";
 
 const RAM = 8 * 2 ** 20;
 const LIMIT = 2_000_000;
 
-/** The image on a machine of each engine. */
-function pairOf(config: Partial<MachineConfig>, image: Image): EnginePair {
+/** The image (or what `prepare` puts there) on a machine of each engine. */
+function pairOf(config: Partial<MachineConfig>, image: Image | ((m: Machine) => void)): EnginePair {
   return new EnginePair((engine) => {
     const m = new Machine({ ...config, engine });
-    m.load(image);
+    if (typeof image === "function") image(m);
+    else m.load(image);
     return machineRig(m);
   });
 }
@@ -109,6 +110,24 @@ describe("a U-mode Sv32 guest with timer interrupts every 37 ticks at one instru
     const chunked = pairOf(config, image);
     expect(chunked.runChunked(LIMIT)).toBe("exit");
     expect(chunked.compared).toBeGreaterThan(10);
+  });
+});
+
+describe("fetch, load and store memos whose entries keep losing the MRU position", () => {
+  it.each([
+    ["a unified 4x4 LRU TLB", tlb(4, 4)],
+    ["a unified 8x2 LRU TLB", tlb(8, 2)],
+    ["split 2x2 / 4x4 LRU TLBs", { itlb: tlb(2, 2), dtlb: tlb(4, 4) }],
+  ] as const)("%s: one run and a run in chunks, 3 seeds", (_, t) => {
+    for (const seed of [1, 2, 3]) {
+      const prepare = (m: Machine) => prepareMemoDance(m, seed, 60);
+      const whole = pairOf({ ramSize: RAM, tlb: t }, prepare);
+      expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
+      const s = statsOf(whole);
+      expect(interp(whole).hart.x[18]).toBe(30 + 5 * 30); // s2: the rewritten addi ran
+      expect(Object.values(s.tlb).reduce((n, c) => n + c.evictions, 0)).toBeGreaterThan(100);
+      expect(pairOf({ ramSize: RAM, tlb: t }, prepare).runChunked(LIMIT)).toBe("exit");
+    }
   });
 });
 

@@ -7,6 +7,8 @@
  */
 import { Assembler, encode } from "../../src/asm/index.ts";
 import type { Image } from "../../src/image.ts";
+import type { Machine } from "../../src/machine.ts";
+import { A, bootStub, D, PAGE, PageTables, R, U, V, W, X } from "./mmu-harness.ts";
 
 const UART = 0x1000_0000;
 const TEST_DEVICE = 0x0010_0000;
@@ -201,4 +203,67 @@ export function roiGuest(regions: number): Image {
   emitPutHex(a);
   a.section(".data").align(4).label("data").word(0);
   return a.assemble();
+}
+
+const DANCE_TABLES = 0x8010_0000;
+const DANCE_CODE_VA = 0x0040_0000;
+const DANCE_CODE_PA = 0x8020_0000;
+/** A writable alias of the code page. */
+const DANCE_ALIAS_VA = 0x0050_0000;
+const DANCE_DATA_VA = 0x0080_0000;
+const DANCE_DATA_PA = 0x8030_0000;
+const DANCE_PAGES = 6;
+
+/**
+ * Prepare `m` for a U-mode Sv32 guest whose loads and stores hop among six
+ * data pages in a seeded order while its fetches stay on one code page: with
+ * a TLB of a few entries, code and data entries keep taking the MRU position
+ * from each other, so the fetch, load and store memos' recency updates
+ * decide every later eviction. Halfway, the loop rewrites one of its own
+ * instructions through a writable alias of the code page (then fence.i).
+ * Ends with ecall (the boot stub powers off).
+ */
+export function prepareMemoDance(m: Machine, seed: number, passes: number): void {
+  const pt = new PageTables(m.hart, DANCE_TABLES);
+  pt.map(DANCE_CODE_VA, DANCE_CODE_PA, V | R | X | U | A);
+  pt.map(DANCE_ALIAS_VA, DANCE_CODE_PA, V | R | W | U | A | D);
+  for (let i = 0; i < DANCE_PAGES; i++) {
+    // Every other page starts clean, so its first store walks again to set D.
+    pt.map(DANCE_DATA_VA + i * PAGE, DANCE_DATA_PA + i * PAGE, V | R | W | U | A | (i % 2 ? 0 : D));
+  }
+  let s = seed >>> 0 || 1;
+  const rnd = (n: number) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+  const a = new Assembler({ text: DANCE_CODE_VA });
+  a.li("s1", passes)
+    .li("s3", passes >> 1)
+    .li("s4", encode("addi", ["s2", "s2", 5]));
+  a.label("pass");
+  for (let i = 0; i < 40; i++) {
+    const page = rnd(DANCE_PAGES);
+    a.lui("t0", (DANCE_DATA_VA >>> 12) + page);
+    const off = rnd(512) * 4;
+    if (rnd(3) === 0) a.sw("s1", off, "t0");
+    else a.lw("t1", off, "t0").add("s5", "s5", "t1");
+  }
+  a.label("patch").addi("s2", "s2", 1);
+  a.addi("s1", "s1", -1);
+  a.bne("s1", "s3", "same");
+  a.li("t2", DANCE_ALIAS_VA)
+    .la("t3", "patch")
+    .li("t4", DANCE_CODE_VA)
+    .sub("t3", "t3", "t4")
+    .add("t2", "t2", "t3");
+  a.sw("s4", 0, "t2").fence_i();
+  a.label("same");
+  a.beqz("s1", "done");
+  a.j("pass");
+  a.label("done").ecall();
+  const image = a.assemble();
+  for (const sec of image.sections) m.hart.loadBytes(DANCE_CODE_PA + (sec.addr - DANCE_CODE_VA), sec.bytes);
+  bootStub(m, { satp: pt.satp(1), entry: DANCE_CODE_VA });
 }
