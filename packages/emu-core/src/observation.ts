@@ -46,6 +46,8 @@ export interface MachineObservation {
   /** The console bytes, one char per byte (latin1), so no byte is lost to decoding. */
   console: string;
   tlb: Record<string, TlbView>;
+  /** Each device's own scalar registers and flags (UART IER/LCR/..., the test device's state). */
+  devices: Record<string, Record<string, number | boolean | string>>;
   /** The RAM pages ever written and a digest of their contents (the others hold zeros). */
   ram: { pages: number; digest: string };
 }
@@ -78,6 +80,7 @@ export function observeMachine(m: Machine): MachineObservation {
     roiMarks: m.roiMarks.map((r) => ({ ...r })),
     console: Buffer.from(m.outputBytes).toString("latin1"),
     tlb,
+    devices: Object.fromEntries(h.devices.map((d) => [d.name, scalars(d)])),
     ram: ramDigest(h),
   };
 }
@@ -88,6 +91,14 @@ export function observeRun(m: Machine, r: RunResult): RunObservation {
     stats: r.stats,
     machine: observeMachine(m),
   };
+}
+
+function scalars(o: object): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") out[k] = v;
+  }
+  return out;
 }
 
 function csrValues(h: Hart): Record<string, number> {
