@@ -101,6 +101,35 @@ describe("checkpoint and restore under the hypervisor, then both engines continu
   });
 });
 
+describe("two guests time-sliced on one machine, slices of an odd length", () => {
+  const images = ["ctxswitch", "preempt"].map(
+    (w) => (CASES.find((c) => c.name.startsWith(w)) ?? CASES[0]).image,
+  );
+  // Two guests in hw mode under shadow-ondemand or shadow-proactive do not both finish yet (one
+  // loops on reflected fetch page faults, natively-correct guests both); those pairs join once fixed.
+  const working = allTargets().filter(
+    (t) => t.mode === "trap" || !/^shadow-(ondemand|proactive)$/.test(t.strategy),
+  );
+  it.each(working)("$strategy in $mode mode", (t) => {
+    const hvs = new Map<Engine, Hypervisor>();
+    const pair = new EnginePair((engine) => {
+      const hv = new Hypervisor({
+        machine: { ramSize: 2 * HV_RAM, engine },
+        guestRamSize: GUEST_RAM,
+        mode: t.mode as ExecutionMode,
+        slice: 997,
+      });
+      for (const image of images) hv.addGuest(image, t.strategy);
+      hvs.set(engine, hv);
+      return hvRig(hv);
+    });
+    pair.step({ maxInstructions: BUDGET });
+    const hv = hvs.get("interp") as Hypervisor;
+    expect(hv.guests.map((g) => g.state)).toEqual(["exited", "exited"]);
+    expect(hv.machine.snapshot().extra["hv.guest_switch"]).toBeGreaterThan(20);
+  });
+});
+
 describe("random guests from the fuzzer on both engines", () => {
   const SEEDS = Array.from({ length: 60 }, (_, i) => i + 1);
 
