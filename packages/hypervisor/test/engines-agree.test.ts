@@ -106,7 +106,7 @@ describe("two guests time-sliced on one machine, slices of an odd length", () =>
     (w) => (CASES.find((c) => c.name.startsWith(w)) ?? CASES[0]).image,
   );
   // Two guests in hw mode under shadow-ondemand or shadow-proactive do not both finish yet (one
-  // loops on reflected fetch page faults, natively-correct guests both); those pairs join once fixed.
+  // loops on reflected fetch page faults, though each finishes alone); those pairs join once fixed.
   const working = allTargets().filter(
     (t) => t.mode === "trap" || !/^shadow-(ondemand|proactive)$/.test(t.strategy),
   );
