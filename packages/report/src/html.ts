@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { exitsByReason, guestInstructions, labeler, tlbMissRate, totalExits } from "./derive.ts";
 import { type Described, describedParts, headline } from "./headline.ts";
 import { literatureSection } from "./literature.ts";
-import type { CellRow, Results } from "./results.ts";
+import { type CellRow, isNativeName, type Results } from "./results.ts";
 import { type Chart, nanoTable, strategyColors } from "./specs.ts";
 
 const require = createRequire(import.meta.url);
@@ -266,7 +266,7 @@ function cellsTable(results: Results): string {
   };
   const row = (r: CellRow) => {
     const instr = guestInstructions(r);
-    const exits = r.strategy === "native" ? 0 : totalExits(r);
+    const exits = isNativeName(r.strategy) ? 0 : totalExits(r);
     const perK = instr ? (exits / instr) * 1000 : null;
     const miss = tlbMissRate(r);
     const reasons = Object.entries(exitsByReason(r))
