@@ -12,7 +12,14 @@ import { getWorkload, type Params } from "@shadowlab/workloads";
 import { afterAll, describe, expect, it } from "vitest";
 import { emptyRow, runGroup } from "../src/cell.ts";
 import { main } from "../src/cli.ts";
-import { columnsOf, RESULTS_FORMAT, type ResultRow, readResults, toCsv } from "../src/results.ts";
+import {
+  columnsOf,
+  RESULTS_FORMAT,
+  type ResultRow,
+  ResultsReadError,
+  readResults,
+  toCsv,
+} from "../src/results.ts";
 import { buildRig, cellMachine, machineConfig } from "../src/sample.ts";
 import { applyFilter, parseFilter } from "../src/select.ts";
 import {
@@ -160,6 +167,22 @@ describe("stored rows", () => {
     const file = readResults(dir);
     expect(file?.rows.map((r) => r.engine)).toEqual(["interp", "jit"]);
     expect(columnsOf(file?.rows ?? [])).toContain("engine");
+  });
+
+  it("a row naming an engine there is not is an error naming the file and the row", () => {
+    const [cell] = expandCells(validateSuite(SMALL));
+    const dir = join(work, "bad-engine");
+    mkdirSync(dir, { recursive: true });
+    const row = { ...emptyRow(cell, { name: "engines", profile: "vtx-2006" }), engine: "turbo" };
+    writeFileSync(
+      join(dir, "results.json"),
+      JSON.stringify({ metadata: { format: RESULTS_FORMAT }, rows: [row] }),
+    );
+    expect(() => readResults(dir)).toThrow(
+      new ResultsReadError(
+        `${join(dir, "results.json")}: row 1 (cell ${cell.id}) "engine" must be "jit" or "interp" (got "turbo")`,
+      ),
+    );
   });
 });
 
