@@ -89,6 +89,8 @@ function metadataList(results: Results): string {
   if (m.complete !== undefined)
     add("complete", m.complete ? "yes" : "no (an interrupted run: finish it with --resume)");
   add("strategies", results.strategies.join(", "));
+  // Which engine ran the cells (rows written before the engine column existed: interp).
+  add("engines", [...new Set(results.rows.map((r) => String(r.config.engine)))].join(", "));
   if (typeof m.commit === "string")
     add("commit", `${m.commit}${m.commitDirty ? " (with uncommitted changes)" : ""}`);
   add("Node.js", m.node);

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { isNative } from "../src/derive.ts";
-import { type CellRow, normalizeRow, orderStrategies, separateEngines } from "../src/results.ts";
+import { renderHtml } from "../src/html.ts";
+import { type CellRow, normalizeRow, orderStrategies, readResults, separateEngines } from "../src/results.ts";
+import { fixtureCopy } from "./support/fixture.ts";
 
 function row(strategy: string, engine: string | undefined, mode = strategy === "native" ? "native" : "trap") {
   const flat: Record<string, unknown> = {
@@ -67,5 +69,35 @@ describe("engines in the report", () => {
       "shadow-tagged@hw~interp",
       "shadow-tagged~interp",
     ]);
+  });
+
+  it("reads a file written before engines existed as interp, names unchanged, and the page says so", () => {
+    const r = readResults(
+      fixtureCopy((j) => {
+        for (const row of j.rows) delete row.engine;
+      }),
+    );
+    expect(new Set(r.rows.map((x) => x.config.engine))).toEqual(new Set(["interp"]));
+    expect(r.strategies.filter((s) => s.includes("~"))).toEqual([]);
+    expect(renderHtml(r, [])).toContain("<dt>engines</dt><dd>interp</dd>");
+  });
+
+  it("draws a file of both engines as separate series and names both on the page", () => {
+    const r = readResults(
+      fixtureCopy((j) => {
+        const interp = j.rows.map((row, i) => ({
+          ...row,
+          cell: `${row.cell}~interp`,
+          index: j.rows.length + i,
+          engine: "interp",
+        }));
+        for (const row of j.rows) row.engine = "jit";
+        j.rows.push(...interp);
+      }),
+    );
+    const plain = r.strategies.filter((s) => !s.endsWith("~interp"));
+    expect(plain.length).toBeGreaterThan(1);
+    expect(r.strategies).toEqual(orderStrategies([...plain, ...plain.map((s) => `${s}~interp`)]));
+    expect(renderHtml(r, [])).toContain("<dt>engines</dt><dd>jit, interp</dd>");
   });
 });
