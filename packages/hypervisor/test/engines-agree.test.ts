@@ -138,7 +138,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, { engine })));
+      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, engine)));
       if (pair.step({ maxInstructions: FUZZ_BUDGET }) === "exit") exited++;
     }
     // The guests end by powering off after their dump (a few stop in WFI or run out by design).
@@ -149,7 +149,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS.slice(0, 10)) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, { engine })));
+      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, engine)));
       pair.runChunked(FUZZ_BUDGET);
     }
   });
@@ -163,7 +163,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS.slice(0, 15)) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, { engine })));
+      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, engine)));
       pair.step({ maxInstructions: FUZZ_BUDGET });
     }
   });
