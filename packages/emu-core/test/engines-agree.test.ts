@@ -16,8 +16,8 @@ import type { Image } from "../src/image.ts";
 import { Machine, type MachineConfig } from "../src/machine.ts";
 import { firstDifference, observeMachine, ramDifference } from "../src/observation.ts";
 import type { TlbConfig } from "../src/tlb.ts";
-import { busyGuest } from "./support/checkpoint-guest.ts";
-import { prepareMemoDance, roiGuest, smcGuest, trapGuest } from "./support/engine-guests.ts";
+import { busyGuest, htifGuest, pageWriter } from "./support/checkpoint-guest.ts";
+import { prepareMemoDance, roiGuest, smcGuest, trapGuest, triggerGuest } from "./support/engine-guests.ts";
 import { hQemuImage } from "./support/h-qemu-image.ts";
 
 const RAM = 8 * 2 ** 20;
@@ -173,6 +173,46 @@ describe("traps in M, S and U, WFI and timer interrupts, misaligned accesses", (
     expect(s.traps.interrupts.machine_timer).toBeGreaterThan(10);
     const chunked = pairOf(config, trapGuest(ROUNDS));
     expect(chunked.runChunked(LIMIT)).toBe("exit");
+  });
+});
+
+describe("Sdtrig triggers armed on a loop that already ran many times", () => {
+  it("execute and load breakpoints, one run and a run in chunks", () => {
+    const whole = pairOf({ ramSize: RAM }, triggerGuest(400));
+    expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
+    // Armed at the ecalls of passes 200, 192, ..., 8, 0 (s1 below 200): 25 calls, each hit once
+    // before the next call re-arms; the call at s1 = 0 arms triggers the loop never reaches.
+    const [exec, load] = interp(whole)
+      .output.split("\n")
+      .map((l) => Number.parseInt(l, 16));
+    expect([exec, load]).toEqual([24, 24]);
+    expect(statsOf(whole).traps.exceptions.breakpoint).toBe(48);
+    expect(pairOf({ ramSize: RAM }, triggerGuest(400)).runChunked(LIMIT)).toBe("exit");
+  });
+});
+
+describe("other ways a run ends", () => {
+  it("WFI with no interrupt that can arrive", () => {
+    const pair = pairOf({ ramSize: RAM }, pageWriter(300));
+    expect(pair.step({ maxInstructions: LIMIT })).toBe("wfi");
+    expect(pairOf({ ramSize: RAM }, pageWriter(300)).runChunked(LIMIT)).toBe("wfi");
+  });
+
+  it("a fault loop (mtvec on no memory)", () => {
+    const prepare = (m: Machine) => {
+      m.load(pageWriter(3));
+      m.hart.mtvec = 0x4000_0000; // nothing there: every trap entry faults again
+      m.hart.pc = 0x4000_0000;
+    };
+    expect(pairOf({ ramSize: RAM }, prepare).step({ maxInstructions: LIMIT })).toBe("stuck");
+    expect(pairOf({ ramSize: RAM }, prepare).runChunked(LIMIT)).toBe("stuck");
+  });
+
+  it("HTIF console and exit", () => {
+    const pair = pairOf({ ramSize: RAM }, htifGuest("engines\n", 3));
+    expect(pair.step({ maxInstructions: LIMIT })).toBe("exit");
+    expect(interp(pair).output).toBe("engines\n");
+    expect(pairOf({ ramSize: RAM }, htifGuest("engines\n", 3)).runChunked(LIMIT)).toBe("exit");
   });
 });
 

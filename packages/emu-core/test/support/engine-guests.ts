@@ -267,3 +267,70 @@ export function prepareMemoDance(m: Machine, seed: number, passes: number): void
   for (const sec of image.sections) m.hart.loadBytes(DANCE_CODE_PA + (sec.addr - DANCE_CODE_VA), sec.bytes);
   bootStub(m, { satp: pt.satp(1), entry: DANCE_CODE_VA });
 }
+
+const TSELECT = 0x7a0;
+const TDATA1 = 0x7a1;
+const TDATA2 = 0x7a2;
+const MCONTROL = 2 << 28;
+const MCONTROL_U = 1 << 3;
+const MCONTROL_EXECUTE = 1 << 2;
+const MCONTROL_LOAD = 1 << 0;
+
+/**
+ * Sdtrig triggers armed on a loop that has already run many times: U-mode
+ * runs `passes` passes (translation off) and calls M with ecall every eighth;
+ * from the middle on, each call arms an execute trigger on an instruction in
+ * the loop and a load trigger on the word the loop reads. A breakpoint
+ * disarms the trigger that fired (by its mtval) and retries the instruction.
+ * s5 counts execute hits, s6 load hits; both are printed at the end.
+ */
+export function triggerGuest(passes: number): Image {
+  const a = new Assembler({ text: 0x8000_0000 });
+  a.label("_start");
+  a.li("t0", -1).csrw(PMPADDR0, "t0").li("t0", 0x1f).csrw(PMPCFG0, "t0");
+  a.la("t0", "mtrap").csrw("mtvec", "t0");
+  a.la("t0", "ucode").csrw("mepc", "t0");
+  a.li("t0", 3 << 11).csrc("mstatus", "t0");
+  a.mret();
+
+  a.align(4).label("mtrap");
+  a.csrr("t5", "mcause").li("t6", 3).beq("t5", "t6", "breakpoint");
+  a.li("t6", 1).beq("a7", "t6", "finish");
+  a.li("t6", passes >> 1).bgeu("s1", "t6", "return");
+  a.li("t5", 0).csrw(TSELECT, "t5").la("t5", "hot").csrw(TDATA2, "t5");
+  a.li("t5", MCONTROL | MCONTROL_U | MCONTROL_EXECUTE).csrw(TDATA1, "t5");
+  a.li("t5", 1).csrw(TSELECT, "t5").la("t5", "word").csrw(TDATA2, "t5");
+  a.li("t5", MCONTROL | MCONTROL_U | MCONTROL_LOAD).csrw(TDATA1, "t5");
+  a.label("return");
+  a.csrr("t5", "mepc").addi("t5", "t5", 4).csrw("mepc", "t5");
+  a.mret();
+  a.label("breakpoint");
+  a.csrr("t5", "mtval").la("t6", "hot").bne("t5", "t6", "load_hit");
+  a.addi("s5", "s5", 1).li("t5", 0).csrw(TSELECT, "t5");
+  a.j("disarm");
+  a.label("load_hit");
+  a.addi("s6", "s6", 1).li("t5", 1).csrw(TSELECT, "t5");
+  a.label("disarm");
+  a.li("t5", MCONTROL).csrw(TDATA1, "t5");
+  a.mret();
+  a.label("finish");
+  a.mv("a0", "s5").call("puthex");
+  a.mv("a0", "s6").call("puthex");
+  a.mv("a0", "s4").call("puthex");
+  emitPowerOff(a);
+  emitPutHex(a);
+
+  a.label("ucode");
+  a.li("s1", passes).li("a7", 0).la("s3", "word");
+  a.label("pass");
+  a.addi("s1", "s1", -1);
+  a.label("hot").add("s2", "s2", "s1");
+  a.lw("t3", 0, "s3").add("s4", "s4", "t3").xor("s4", "s4", "s2");
+  a.andi("t0", "s1", 7).bnez("t0", "skip");
+  a.ecall();
+  a.label("skip");
+  a.bnez("s1", "pass");
+  a.li("a7", 1).ecall();
+  a.section(".data").align(4).label("word").word(0x1234_5679);
+  return a.assemble();
+}
