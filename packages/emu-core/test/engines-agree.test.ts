@@ -10,6 +10,7 @@
  * instructions), so budgets end anywhere inside a translated block.
  */
 import { describe, expect, it } from "vitest";
+import { bootMachine } from "../src/boot.ts";
 import type { Checkpoint } from "../src/checkpoint.ts";
 import { EnginePair, machineRig } from "../src/engine-pair.ts";
 import type { Image } from "../src/image.ts";
@@ -17,7 +18,14 @@ import { Machine, type MachineConfig } from "../src/machine.ts";
 import { firstDifference, observeMachine, ramDifference } from "../src/observation.ts";
 import type { TlbConfig } from "../src/tlb.ts";
 import { busyGuest, htifGuest, pageWriter } from "./support/checkpoint-guest.ts";
-import { prepareMemoDance, roiGuest, smcGuest, trapGuest, triggerGuest } from "./support/engine-guests.ts";
+import {
+  prepareMemoDance,
+  roiGuest,
+  sbiTimerKernel,
+  smcGuest,
+  trapGuest,
+  triggerGuest,
+} from "./support/engine-guests.ts";
 import { hQemuImage } from "./support/h-qemu-image.ts";
 
 const RAM = 8 * 2 ** 20;
@@ -188,6 +196,23 @@ describe("Sdtrig triggers armed on a loop that already ran many times", () => {
     expect([exec, load]).toEqual([24, 24]);
     expect(statsOf(whole).traps.exceptions.breakpoint).toBe(48);
     expect(pairOf({ ramSize: RAM }, triggerGuest(400)).runChunked(LIMIT)).toBe("exit");
+  });
+});
+
+describe("a kernel booted by the QEMU boot protocol under the SBI firmware", () => {
+  it("SBI calls into the firmware and supervisor timer interrupts, one run and a run in chunks", () => {
+    const ram = 64 * 2 ** 20;
+    const prepare = (m: Machine) =>
+      void bootMachine(m, { kernel: sbiTimerKernel(60), bios: "default", ramSize: ram });
+    const whole = pairOf({ ramSize: ram, instructionsPerTick: 3 }, prepare);
+    expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
+    expect(interp(whole).output).toBe("ok");
+    const s = statsOf(whole);
+    // A set_timer call per interrupt and the first, two console calls, the SRST call: ecalls into the
+    // firmware. (The timer may strike again on the way out of the loop.)
+    expect(s.traps.interrupts.supervisor_timer).toBeGreaterThanOrEqual(60);
+    expect(s.traps.exceptions.ecall_s).toBe(s.traps.interrupts.supervisor_timer + 4);
+    expect(pairOf({ ramSize: ram, instructionsPerTick: 3 }, prepare).runChunked(LIMIT)).toBe("exit");
   });
 });
 

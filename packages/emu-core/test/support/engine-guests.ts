@@ -6,6 +6,7 @@
  * RAM and the console, where the test compares it.
  */
 import { Assembler, encode } from "../../src/asm/index.ts";
+import { writeElf } from "../../src/elf.ts";
 import type { Image } from "../../src/image.ts";
 import type { Machine } from "../../src/machine.ts";
 import { A, bootStub, D, PAGE, PageTables, R, U, V, W, X } from "./mmu-harness.ts";
@@ -333,4 +334,57 @@ export function triggerGuest(passes: number): Image {
   a.li("a7", 1).ecall();
   a.section(".data").align(4).label("word").word(0x1234_5679);
   return a.assemble();
+}
+
+/**
+ * An S-mode kernel for the QEMU boot protocol under our SBI firmware: it
+ * arms the SBI timer, counts `ticks` supervisor timer interrupts (each
+ * re-arming it through the firmware) while spinning, prints through the
+ * legacy console call and powers off with SRST.
+ */
+export function sbiTimerKernel(ticks: number): Uint8Array {
+  const a = new Assembler({ text: 0x8040_0000 });
+  a.asm(`
+_start:
+    la    t0, s_trap
+    csrw  stvec, t0
+    li    t0, 32
+    csrs  sie, t0
+    csrsi sstatus, 2
+    rdtime a0
+    addi  a0, a0, 50
+    li    a1, 0
+    li    a6, 0
+    li    a7, 0x54494d45
+    ecall
+    li    s1, 0
+    li    s2, 0
+spin:
+    addi  s1, s1, 1
+    li    t1, ${ticks}
+    blt   s2, t1, spin
+    li    a0, 111
+    li    a7, 1
+    ecall
+    li    a0, 107
+    li    a7, 1
+    ecall
+    li    a0, 0
+    li    a1, 0
+    li    a6, 0
+    li    a7, 0x53525354
+    ecall
+hang:
+    j     hang
+s_trap:
+    addi  s2, s2, 1
+    rdtime a0
+    addi  a0, a0, 37
+    li    a1, 0
+    li    a6, 0
+    li    a7, 0x54494d45
+    ecall
+    sret
+`);
+  return writeElf(a.assemble());
 }
