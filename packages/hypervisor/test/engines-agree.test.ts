@@ -159,6 +159,15 @@ describe("random guests from the fuzzer on both engines", () => {
     { strategy: "shadow-tagged", mode: "hw" },
     { strategy: "nested", mode: "hw" },
   ];
+  it.each(PAIRS)("under $strategy in $mode mode in chunks, 5 seeds", (t) => {
+    for (const seed of SEEDS.slice(15, 20)) {
+      const p = generate(seed);
+      const { image } = assembleGuest(p);
+      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, engine)));
+      pair.runChunked(FUZZ_BUDGET, HV_BUDGET_STOPS);
+    }
+  });
+
   it.each(PAIRS)("under $strategy in $mode mode, 15 seeds", (t) => {
     for (const seed of SEEDS.slice(0, 15)) {
       const p = generate(seed);
