@@ -48,7 +48,11 @@ export class EnginePair {
   /** Steps compared so far. */
   compared = 0;
 
-  constructor(make: (engine: Engine) => Rig) {
+  /** `label` (the guest and its configuration, say) starts every difference's message. */
+  constructor(
+    make: (engine: Engine) => Rig,
+    readonly label = "",
+  ) {
     this.rigs = this.engines.map(make);
   }
 
@@ -98,6 +102,8 @@ export class EnginePair {
     // The digest says that RAM differs; the machines say where.
     if (d.includes("ram."))
       d = `${d}; first ${ramDifference(this.rigs[0].machine, this.rigs[i].machine, names)}`;
-    throw new EngineDifference(`after step ${this.compared}: ${d}`);
+    throw new EngineDifference(
+      `${this.label === "" ? "" : `${this.label}, `}after step ${this.compared}: ${d}`,
+    );
   }
 }

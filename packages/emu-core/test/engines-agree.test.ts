@@ -32,13 +32,17 @@ const RAM = 8 * 2 ** 20;
 const LIMIT = 2_000_000;
 
 /** The image (or what `prepare` puts there) on a machine of each engine. */
-function pairOf(config: Partial<MachineConfig>, image: Image | ((m: Machine) => void)): EnginePair {
+function pairOf(
+  config: Partial<MachineConfig>,
+  image: Image | ((m: Machine) => void),
+  label = "",
+): EnginePair {
   return new EnginePair((engine) => {
     const m = new Machine({ ...config, engine });
     if (typeof image === "function") image(m);
     else m.load(image);
     return machineRig(m);
-  });
+  }, label);
 }
 
 /** The reference machine's counters since it was made. */
@@ -129,12 +133,12 @@ describe("fetch, load and store memos whose entries keep losing the MRU position
   ] as const)("%s: one run and a run in chunks, 3 seeds", (_, t) => {
     for (const seed of [1, 2, 3]) {
       const prepare = (m: Machine) => prepareMemoDance(m, seed, 60);
-      const whole = pairOf({ ramSize: RAM, tlb: t }, prepare);
+      const whole = pairOf({ ramSize: RAM, tlb: t }, prepare, `seed ${seed}`);
       expect(whole.step({ maxInstructions: LIMIT })).toBe("exit");
       const s = statsOf(whole);
       expect(interp(whole).hart.x[18]).toBe(30 + 5 * 30); // s2: the rewritten addi ran
       expect(Object.values(s.tlb).reduce((n, c) => n + c.evictions, 0)).toBeGreaterThan(100);
-      expect(pairOf({ ramSize: RAM, tlb: t }, prepare).runChunked(LIMIT)).toBe("exit");
+      expect(pairOf({ ramSize: RAM, tlb: t }, prepare, `seed ${seed}`).runChunked(LIMIT)).toBe("exit");
     }
   });
 });

@@ -59,7 +59,7 @@ function pairFor(config: (typeof CONFIGS)[number], image: ReturnType<(typeof WOR
     });
     hv.addGuest(image, config.strategy);
     return hvRig(hv);
-  });
+  }, label(config));
 }
 
 const ended = (config: (typeof CONFIGS)[number]) => (config === NATIVE ? "exit" : "exited");
@@ -138,7 +138,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, engine)));
+      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, engine)), `seed ${seed}`);
       if (pair.step({ maxInstructions: FUZZ_BUDGET }) === "exit") exited++;
     }
     // The guests end by powering off after their dump (a few stop in WFI or run out by design).
@@ -149,7 +149,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS.slice(0, 10)) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, engine)));
+      const pair = new EnginePair((engine) => machineRig(bootNative(p, image, engine)), `seed ${seed}`);
       pair.runChunked(FUZZ_BUDGET);
     }
   });
@@ -163,7 +163,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS.slice(15, 20)) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, engine)));
+      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, engine)), `seed ${seed}`);
       pair.runChunked(FUZZ_BUDGET, HV_BUDGET_STOPS);
     }
   });
@@ -172,7 +172,7 @@ describe("random guests from the fuzzer on both engines", () => {
     for (const seed of SEEDS.slice(0, 15)) {
       const p = generate(seed);
       const { image } = assembleGuest(p);
-      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, engine)));
+      const pair = new EnginePair((engine) => hvRig(targetHypervisor(p, image, t, engine)), `seed ${seed}`);
       pair.step({ maxInstructions: FUZZ_BUDGET });
     }
   });
