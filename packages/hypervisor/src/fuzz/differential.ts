@@ -7,7 +7,7 @@
  * the stub leaves it (boot-clock.ts), so counters and timer interrupts
  * compare exactly.
  */
-import { type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
+import { DEFAULT_HART, type Engine, type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
 import { Hypervisor, type HypervisorConfig } from "../monitor.ts";
 import { strategyNames } from "../paging/registry.ts";
 import { type ExecutionMode, EXECUTION_MODES as HV_MODES } from "../paging/strategy.ts";
@@ -24,6 +24,8 @@ export interface Observation {
   state: string;
   exitCode: number;
   output: string;
+  /** The engine the machine ran the guest with (both runs of a comparison use the same). */
+  engine: Engine;
 }
 
 /** One configuration a guest runs under besides native: a strategy in an execution mode. */
@@ -61,9 +63,12 @@ function tlbConfig(p: FuzzProgram): TlbConfig {
   return { entries: p.tlb.entries, ways: p.tlb.ways, replacement: "lru", asidTags: p.tlb.asidTags, seed: 1 };
 }
 
-/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
-export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): Observation {
-  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p) });
+/**
+ * The guest on the bare machine of `engine`, its boot stub run: stopped at supervisor_entry in
+ * S-mode, where the hypervisor starts it.
+ */
+export function bootNative(p: FuzzProgram, image: Image, engine: Engine = DEFAULT_HART.engine): Machine {
+  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p), engine });
   m.load(image);
   const h = m.hart;
   const stub = (image.symbols.stub_end - image.symbols._start) / 4;
@@ -71,9 +76,36 @@ export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): O
   if (h.pc !== image.symbols.supervisor_entry || h.priv !== 1) {
     throw new Error(`the boot stub did not reach supervisor_entry in S-mode (pc 0x${h.pc.toString(16)})`);
   }
+  return m;
+}
+
+/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
+export function runNative(
+  p: FuzzProgram,
+  image: Image,
+  budget = FUZZ_BUDGET,
+  engine: Engine = DEFAULT_HART.engine,
+): Observation {
+  const m = bootNative(p, image, engine);
   const r = m.run({ maxInstructions: budget });
   const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
-  return { state, exitCode: r.exitCode, output: m.output };
+  return { state, exitCode: r.exitCode, output: m.output, engine: m.hart.config.engine };
+}
+
+/** A fresh hypervisor on a machine of `engine` with the guest as its only guest, under target `t`. */
+export function targetHypervisor(
+  p: FuzzProgram,
+  image: Image,
+  t: Target,
+  engine: Engine = DEFAULT_HART.engine,
+): Hypervisor {
+  const hv = new Hypervisor({
+    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p), engine },
+    guestRamSize: GUEST_RAM,
+    ...modeConfig(t.mode),
+  });
+  hv.addGuest(image, t.strategy);
+  return hv;
 }
 
 /** The guest as the only guest of a fresh hypervisor. Throws only when the host itself fails. */
@@ -82,34 +114,41 @@ export function runTarget(
   image: Image,
   t: Target,
   budget = FUZZ_BUDGET,
+  engine: Engine = DEFAULT_HART.engine,
 ): { obs: Observation; error: string } {
-  const hv = new Hypervisor({
-    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p) },
-    guestRamSize: GUEST_RAM,
-    ...modeConfig(t.mode),
-  });
-  hv.addGuest(image, t.strategy);
+  const hv = targetHypervisor(p, image, t, engine);
   const g = hv.run({ maxInstructions: budget }).guests[0];
   const state = g.state === "waiting" ? "runnable" : g.state;
-  return { obs: { state, exitCode: g.exitCode, output: g.output }, error: g.error };
+  return {
+    obs: { state, exitCode: g.exitCode, output: g.output, engine: hv.machine.hart.config.engine },
+    error: g.error,
+  };
 }
 
-/** Run one guest natively and under every target; the differences (none when the guest saw the same everywhere). */
-export function compareGuest(p: FuzzProgram, image: Image, targets: readonly Target[]): Difference[] {
-  const native = runNative(p, image);
+/**
+ * Run one guest natively and under every target, every run on `engine`; the
+ * differences (none when the guest saw the same everywhere).
+ */
+export function compareGuest(
+  p: FuzzProgram,
+  image: Image,
+  targets: readonly Target[],
+  engine: Engine,
+): Difference[] {
+  const native = runNative(p, image, FUZZ_BUDGET, engine);
   const out: Difference[] = [];
   for (const target of targets) {
     let got: Observation;
     let error = "";
     try {
-      ({ obs: got, error } = runTarget(p, image, target));
+      ({ obs: got, error } = runTarget(p, image, target, FUZZ_BUDGET, engine));
     } catch (e) {
       const message = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
       out.push({
         target,
         kind: "crash",
         native,
-        got: { state: "crash", exitCode: 0, output: "" },
+        got: { state: "crash", exitCode: 0, output: "", engine },
         error: message,
       });
       continue;
