@@ -38,9 +38,10 @@ import {
 } from "./hext/trap.ts";
 import { div, divu, mulh, mulhsu, mulhu, rem, remu } from "./isa/arith.ts";
 import { decode } from "./isa/decode.ts";
-import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
+import { immediateOf } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
 import { BlockCache, type EngineStats } from "./jit/blocks.ts";
+import { ENDS_BLOCK } from "./jit/translate.ts";
 import {
   ACCESS_FETCH,
   ACCESS_LOAD,
@@ -1051,6 +1052,9 @@ export class Hart {
     const dc = dtlb.counters;
     let pc = this.pc | 0;
     let left = budget;
+    // Whether pc starts a basic block (after a jump, a branch, an instruction only the interpreter
+    // runs, a trap, or at a page start): only there is translated code looked for.
+    let boundary = true;
     this.quiet = 0;
 
     while (left > 0) {
@@ -1072,16 +1076,18 @@ export class Hart {
         if ((pc & 3) !== 0) {
           this.trap(CAUSE.MISALIGNED_FETCH, pc, false);
           pc = this.pc | 0;
+          boundary = true;
           continue;
         }
         if (!this.refillFetch()) {
           pc = this.pc | 0;
+          boundary = true;
           continue;
         }
       }
       const slot = (pc & 0xffc) >>> 1;
       // Translated code for this address runs here instead, from this instruction on (jit/blocks.ts).
-      if (jit !== undefined && pc >>> 12 === this.fVpn) {
+      if (jit !== undefined && (boundary || slot === 0) && pc >>> 12 === this.fVpn) {
         const n = jit.run(pc, this.fOff >>> 12, slot >>> 1, Math.min(left, this.quiet));
         if (n !== 0) {
           left -= n - 1;
@@ -1093,6 +1099,7 @@ export class Hart {
       const dec = this.fDec;
       let d = dec[slot];
       if (d === 0) d = this.predecode(dec, slot, pc);
+      boundary = ENDS_BLOCK[d & 0xff] !== 0;
       const imm = dec[slot + 1];
       const rd = (d >>> 8) & 63;
       const rs1 = (d >>> 14) & 31;
@@ -1405,6 +1412,7 @@ export class Hart {
       }
       if (this.trapped) {
         this.trapped = false;
+        boundary = true;
         pc = this.pc | 0;
       } else {
         pc = (pc + 4) | 0;
@@ -1490,18 +1498,6 @@ const LOAD_WIDTH: readonly (1 | 2 | 4)[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 
 function vectorTarget(tvec: number, cause: number, interrupt: boolean): number {
   const base = tvec & ~3;
   return ((tvec & 3) === 1 && interrupt ? base + 4 * cause : base) >>> 0;
-}
-
-/** The immediate the interpreter wants in the cache slot, by the row's operand kinds. */
-function immediateOf(args: readonly string[], w: number): number {
-  if (args.includes("uimm")) return immU(w);
-  if (args.includes("joff")) return immJ(w);
-  if (args.includes("boff")) return immB(w);
-  if (args.includes("simm")) return immS(w);
-  if (args.includes("shamt")) return (w >>> 20) & 31;
-  if (args.includes("csr")) return w >>> 20;
-  if (args.includes("imm")) return immI(w);
-  return 0;
 }
 
 /** The value an AMO stores, from the old memory word `a` and rs2 `b`; `op` is the ISA table's op of the AMO (amoswap.w .. amomaxu.w). */

@@ -41,7 +41,7 @@ class PageCode {
   /** Block length by start word: 0 = not translated yet, -1 = starts with an instruction only the interpreter runs. */
   readonly len = new Int8Array(1024);
   /** Dispatches by start word, up to HOT. */
-  readonly heat = new Uint8Array(1024);
+  readonly heat = new Uint16Array(1024);
   /** Words some block (or a -1 entry) was made from: a store to one drops the page's code. */
   readonly covered = new Uint32Array(32);
   blocks = 0;
@@ -66,6 +66,8 @@ export class BlockCache {
   private readonly hasCode: Uint8Array;
   private readonly scope: unknown[];
   private live = 0;
+  /** Dispatches before translation (HOT; 1 translates everything on first sight, as tests do to cover all code). */
+  hot = HOT;
   readonly stats: EngineStats = { translatedInstructions: 0, blocksCompiled: 0, blocksDropped: 0 };
 
   constructor(private readonly h: Hart) {
@@ -109,7 +111,7 @@ export class BlockCache {
     }
     let len = code.len[word];
     if (len <= 0) {
-      if (len < 0 || ++code.heat[word] < HOT) return 0;
+      if (len < 0 || ++code.heat[word] < this.hot) return 0;
       len = this.translate(code, page, word);
       if (len <= 0) return 0;
     }

@@ -27,8 +27,9 @@
  */
 import { CAUSE } from "../csr.ts";
 import { decode } from "../isa/decode.ts";
-import { immB, immI, immJ, immS, immU } from "../isa/fields.ts";
+import { immediateOf } from "../isa/fields.ts";
 import { SEMANTICS, type Semantics } from "../isa/semantics.ts";
+import { OP_ILLEGAL } from "../isa/table.ts";
 
 /** Longest block: the run loop needs this many instructions of budget and event slack to enter it. */
 export const MAX_BLOCK = 64;
@@ -53,7 +54,7 @@ export function scanBlock(words: (i: number) => number, first: number): BlockIns
     const word = words(i);
     const spec = decode(word);
     const sem = spec === undefined ? undefined : SEMANTICS[spec.op];
-    if (sem === undefined) break;
+    if (spec === undefined || sem === undefined) break;
     out.push({
       sem,
       // As in the interpreter's decoded cache, x0's writes go to the sink x[32], so the register
@@ -61,30 +62,29 @@ export function scanBlock(words: (i: number) => number, first: number): BlockIns
       rd: (word >>> 7) & 31 || 32,
       rs1: (word >>> 15) & 31,
       rs2: (word >>> 20) & 31,
-      imm: immediate(sem, word),
+      imm: immediateOf(spec.args, word),
     });
-    if (sem.kind === "jal" || sem.kind === "jalr" || sem.kind === "branch") break;
+    // A forward branch's fall-through continues the block (its taken path leaves it); a jump, or
+    // a branch backwards (a loop), ends it.
+    if (sem.kind === "jal" || sem.kind === "jalr") break;
+    if (sem.kind === "branch" && out[out.length - 1].imm <= 0) break;
   }
   return out;
 }
 
-function immediate(sem: Semantics, word: number): number {
-  switch (sem.kind) {
-    case "jal":
-      return immJ(word);
-    case "branch":
-      return immB(word);
-    case "store":
-      return immS(word);
-    case "alu":
-      // U-type rows use the upper immediate; shifts by an immediate use shamt.
-      if (sem.expr === "imm" || sem.expr === "pc + imm") return immU(word);
-      if (/<<|>>/.test(sem.expr) && !sem.expr.includes("x[rs2]")) return (word >>> 20) & 31;
-      return immI(word);
-    default:
-      return immI(word);
+/**
+ * By op id: 1 when an instruction ends a block (a jump or branch, or a row
+ * only the interpreter runs), so the next one starts one. The run loop looks
+ * for translated code only after these.
+ */
+export const ENDS_BLOCK: Uint8Array = (() => {
+  const ends = new Uint8Array(OP_ILLEGAL + 1).fill(1);
+  for (let op = 1; op < OP_ILLEGAL; op++) {
+    const kind = SEMANTICS[op]?.kind;
+    if (kind === "alu" || kind === "load" || kind === "store" || kind === "nop") ends[op] = 0;
   }
-}
+  return ends;
+})();
 
 /** Names the generated source uses, bound once per hart when the function is built (blocks.ts). */
 export const BLOCK_SCOPE = [
@@ -172,6 +172,7 @@ class BlockWriter {
     if (this.loops) this.lines.push("}");
     const last = this.insns[n - 1].sem.kind;
     if (last !== "jal" && last !== "jalr" && last !== "branch") {
+      // The block stopped before an instruction it does not translate, or at the page end.
       this.flushFetches();
       this.lines.push(this.leave(n - 1, `(p + ${4 * n})`));
     }
@@ -242,7 +243,7 @@ class BlockWriter {
         } else {
           lines.push(`${rd} = (${pc} + 4) | 0;`);
           this.dirty.add(ins.rd);
-          lines.push(this.loops ? this.backEdge() : this.leave(k, `(${pc} + ${ins.imm})`));
+          lines.push(this.loops ? this.backEdge(k) : this.leave(k, `(${pc} + ${ins.imm})`));
         }
         break;
       case "jalr":
@@ -259,11 +260,12 @@ class BlockWriter {
         const taken =
           (ins.imm & 3) !== 0
             ? this.misalignedJump(k, `${target} | 0`)
-            : this.loops
-              ? this.backEdge()
+            : this.loops && ins.imm === -4 * k
+              ? this.backEdge(k)
               : this.leave(k, target);
         lines.push(`if (${this.operands(sem.cond, ins, pc)}) { ${taken} }`);
-        lines.push(this.leave(k, `(${pc} + 4)`));
+        // Not taken: the block goes on, unless this is its last instruction.
+        if (k === this.insns.length - 1) lines.push(this.leave(k, `(${pc} + 4)`));
         break;
       }
     }
@@ -274,10 +276,10 @@ class BlockWriter {
    * (the run loop's check for the next instruction, then room for the rest
    * of the pass), counting the fetch of instruction 0 as the run loop would.
    */
-  private backEdge(): string {
+  private backEdge(k: number): string {
     const n = this.insns.length;
     return (
-      `done += ${n}; ` +
+      `done += ${k + 1}; ` +
       `if (room - done < ${n - 1}) { ${this.writeBack()}h.instret = i0 + done; h.pc = p >>> 0; return done; } ` +
       "if (fh !== 0) { ic.lookups++; ic.hits++; " +
       FETCH_TOUCH +
