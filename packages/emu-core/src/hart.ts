@@ -319,7 +319,14 @@ export class Hart {
 
   /** What the block translator did (zeros for the interpreter); not a machine counter. */
   get engineStats(): EngineStats {
-    return this.jit?.stats ?? { translatedInstructions: 0, blocksCompiled: 0, blocksDropped: 0 };
+    return (
+      this.jit?.stats ?? {
+        translatedInstructions: 0,
+        blocksTranslated: 0,
+        blocksCompiled: 0,
+        blocksDropped: 0,
+      }
+    );
   }
 
   private dropDataMemo(i: number): void {

@@ -55,6 +55,9 @@ class PageCode {
 export interface EngineStats {
   /** Instructions attempted inside translated blocks. */
   translatedInstructions: number;
+  /** Blocks made for a start address (from a new function or one the source cache already held). */
+  blocksTranslated: number;
+  /** Host functions compiled (distinct block sources). */
   blocksCompiled: number;
   /** Blocks dropped because their code was written (or the cache was full). */
   blocksDropped: number;
@@ -66,9 +69,18 @@ export class BlockCache {
   private readonly hasCode: Uint8Array;
   private readonly scope: unknown[];
   private live = 0;
+  /** Block functions by their source text. */
+  private readonly bySource = new Map<string, BlockFn>();
+  /** Counts drops of translated code: a block that sees it change after a slow path stops. */
+  drops = 0;
   /** Dispatches before translation (HOT; 1 translates everything on first sight, as tests do to cover all code). */
   hot = HOT;
-  readonly stats: EngineStats = { translatedInstructions: 0, blocksCompiled: 0, blocksDropped: 0 };
+  readonly stats: EngineStats = {
+    translatedInstructions: 0,
+    blocksTranslated: 0,
+    blocksCompiled: 0,
+    blocksDropped: 0,
+  };
 
   constructor(private readonly h: Hart) {
     const pages = h.ramSize / 4096;
@@ -156,13 +168,31 @@ export class BlockCache {
       code.cover(word, 1);
       return -1;
     }
-    code.fns[word] = this.compile(blockSource(insns));
+    code.fns[word] = this.compiled(blockSource(insns));
     code.len[word] = insns.length;
     code.cover(word, insns.length);
     code.blocks++;
     this.live++;
-    this.stats.blocksCompiled++;
+    this.stats.blocksTranslated++;
     return insns.length;
+  }
+
+  /**
+   * The function for a block body: the one already made from the same source
+   * when there is one. Code that comes back (a page restored from a
+   * checkpoint and written again, a program loaded by another process, the
+   * same routine at another address) costs no compilation, and keeps the
+   * host's optimised code.
+   */
+  private compiled(body: string): BlockFn {
+    let fn = this.bySource.get(body);
+    if (fn === undefined) {
+      if (this.bySource.size >= MAX_BLOCKS) this.bySource.clear();
+      fn = this.compile(body);
+      this.bySource.set(body, fn);
+      this.stats.blocksCompiled++;
+    }
+    return fn;
   }
 
   /** A host function for a block body, bound to this hart's state (BLOCK_SCOPE). */
@@ -190,6 +220,7 @@ export class BlockCache {
   dropPage(page: number): void {
     const code = this.pages[page];
     if (code === undefined) return;
+    this.drops++;
     this.stats.blocksDropped += code.blocks;
     this.live -= code.blocks;
     this.pages[page] = undefined;
@@ -198,6 +229,7 @@ export class BlockCache {
 
   /** Forget all translated code. */
   dropAll(): void {
+    this.drops++;
     this.stats.blocksDropped += this.live;
     this.live = 0;
     this.pages.fill(undefined);

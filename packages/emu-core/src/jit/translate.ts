@@ -160,6 +160,8 @@ class BlockWriter {
     const regs = [...used].sort((a, b) => a - b);
     this.lines.push(
       "const i0 = h.instret;",
+      "const vp = p >>> 12;",
+      "const d0 = jit.drops;",
       "const fh = h.fHit;",
       "let va = 0, o = 0, v = 0;",
       `let ${regs.map((r) => `r${r} = x[${r}]`).join(", ")};`,
@@ -201,6 +203,7 @@ class BlockWriter {
         break;
       case "load": {
         const w = sem.width;
+        this.flushFetches();
         lines.push(`va = (r${ins.rs1} + ${ins.imm}) | 0;`);
         lines.push(`if (va >>> 12 === h.lVpn${w > 1 ? ` && (va & ${w - 1}) === 0` : ""}) {`);
         lines.push(`  if (h.lHit !== 0) { ${dataHit("h.lIdx")} }`);
@@ -209,7 +212,9 @@ class BlockWriter {
         lines.push(`  ${this.sync(k)}`);
         lines.push(`  v = h.loadSlow(va, ${w}, ${sem.signed});`);
         lines.push(`  if (h.trapped) { h.trapped = false; return ${this.count(k)}; }`);
-        lines.push(`  x[${ins.rd}] = v; ${this.leave(k, `(${pc} + 4)`, false)}`);
+        lines.push(`  ${rd} = v;`);
+        this.dirty.add(ins.rd);
+        lines.push(`  if (${MUST_LEAVE}) { ${this.leave(k, `(${pc} + 4)`)} }`);
         lines.push("}");
         this.dirty.add(ins.rd);
         this.recency = true;
@@ -217,6 +222,7 @@ class BlockWriter {
       }
       case "store": {
         const w = sem.width;
+        this.flushFetches();
         lines.push(`va = (r${ins.rs1} + ${ins.imm}) | 0;`);
         lines.push(`if (va >>> 12 === h.sVpn${w > 1 ? ` && (va & ${w - 1}) === 0` : ""}) {`);
         lines.push(`  if (h.sHit !== 0) { ${dataHit("h.sIdx")} }`);
@@ -225,13 +231,13 @@ class BlockWriter {
         lines.push("  const c = decoded[o >>> 12];");
         lines.push("  if (c !== null) {");
         lines.push("    c[(o & 0xffc) >>> 1] = 0;");
-        lines.push(`    if (jit.written(o)) { ${owed(this.fetches)}${this.leave(k, `(${pc} + 4)`)} }`);
+        lines.push(`    if (jit.written(o)) { ${this.leave(k, `(${pc} + 4)`)} }`);
         lines.push("  }");
         lines.push("} else {");
         lines.push(`  ${this.sync(k)}`);
         lines.push(`  h.storeSlow(va, ${w}, r${ins.rs2});`);
         lines.push(`  if (h.trapped) { h.trapped = false; return ${this.count(k)}; }`);
-        lines.push(`  ${this.leave(k, `(${pc} + 4)`, false)}`);
+        lines.push(`  if (${MUST_LEAVE}) { ${this.leave(k, `(${pc} + 4)`)} }`);
         lines.push("}");
         this.recency = true;
         break;
@@ -295,12 +301,12 @@ class BlockWriter {
   }
 
   /**
-   * Before a slow path or a trap at instruction k, on a side exit: registers
-   * in place, the fetch counts owed so far, instret counting instruction k
+   * Before a slow path or a trap at instruction k (the fetch counts are on the
+   * counters already): registers in place, instret counting instruction k
    * (exception() takes it back), pc at it.
    */
   private sync(k: number): string {
-    return `${this.writeBack()}${owed(this.fetches)}h.instret = i0 + ${this.count(k)}; h.pc = (p + ${4 * k}) >>> 0;`;
+    return `${this.writeBack()}h.instret = i0 + ${this.count(k)}; h.pc = (p + ${4 * k}) >>> 0;`;
   }
 
   /** Leave after instruction k retired, continuing at `next`. */
@@ -338,6 +344,14 @@ function writesRd(ins: BlockInsn): boolean {
 function index(width: number): string {
   return width === 4 ? "o >>> 2" : width === 2 ? "o >>> 1" : "o";
 }
+
+/**
+ * After a slow path that did not trap, the block goes on unless the run loop
+ * must look: the fetch memo no longer holds the block's page, an event is due
+ * (a device or CSR side effect asked for a recheck, or a stop), or translated
+ * code was dropped (this block's, perhaps).
+ */
+const MUST_LEAVE = "h.fVpn !== vp || h.eventAt <= h.instret || jit.drops !== d0";
 
 /** Fetch counts owed (on a side exit they are added there; the main path adds them later). */
 function owed(fetches: number): string {
