@@ -66,9 +66,13 @@ interface PtPage {
 
 const parentKey = (shadow: ProactiveShadow, index: number): number => shadow.id * 1025 + index + 1;
 
-/** Writable shadow mappings of one guest page; pruned of stale ones when the list doubles. */
+/**
+ * Writable shadow mappings of one guest page, as parallel lists (a fill adds one without
+ * allocating an object); pruned of stale ones when the lists double.
+ */
 interface WritableList {
-  maps: { table: ShadowTable; va: number }[];
+  tables: ShadowTable[];
+  vas: number[];
   pruneAt: number;
 }
 
@@ -146,10 +150,10 @@ export class ShadowProactive implements PagingStrategy {
       this.usedAsTable(w.rootPteAddr >>> 12, e, -1);
       if (!w.mega) this.usedAsTable(w.pteAddr >>> 12, e, (w.rootPteAddr & 0xfff) >>> 2);
     }
-    if (access === ACCESS_STORE && this.ptPages.has(gppn)) return this.storeToTable(va, gppn);
     const readOnly = this.ptPages.has(gppn);
-    core.install(e.table, va, access, readOnly);
-    if (!readOnly && (e.table.get(va) & W) !== 0) this.rememberWritable(gppn, e.table, va);
+    if (access === ACCESS_STORE && readOnly) return this.storeToTable(va, gppn);
+    const flags = core.install(e.table, va, access, readOnly);
+    if (!readOnly && (flags & W) !== 0) this.rememberWritable(gppn, e.table, va);
     this.cache.reclaim(e);
     return FAULT.FILLED;
   }
@@ -186,14 +190,22 @@ export class ShadowProactive implements PagingStrategy {
   private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
     let list = this.writable.get(gppn);
     if (!list) {
-      list = { maps: [], pruneAt: 8 };
+      list = { tables: [], vas: [], pruneAt: 8 };
       this.writable.set(gppn, list);
     }
-    list.maps.push({ table, va });
-    if (list.maps.length > list.pruneAt) {
-      // Amortized: prune only when the list has doubled since the last pruning.
-      list.maps = list.maps.filter((m) => this.mapsWritable(m.table, m.va, gppn));
-      list.pruneAt = Math.max(8, 2 * list.maps.length);
+    list.tables.push(table);
+    list.vas.push(va);
+    if (list.tables.length > list.pruneAt) {
+      // Amortized: prune only when the list has doubled since the last pruning (in place, order kept).
+      let n = 0;
+      for (let i = 0; i < list.tables.length; i++) {
+        if (!this.mapsWritable(list.tables[i], list.vas[i], gppn)) continue;
+        list.tables[n] = list.tables[i];
+        list.vas[n++] = list.vas[i];
+      }
+      list.tables.length = n;
+      list.vas.length = n;
+      list.pruneAt = Math.max(8, 2 * n);
     }
   }
 
@@ -208,7 +220,9 @@ export class ShadowProactive implements PagingStrategy {
     const list = this.writable.get(gppn);
     if (!list) return;
     this.writable.delete(gppn);
-    for (const { table, va } of list.maps) {
+    for (let i = 0; i < list.tables.length; i++) {
+      const table = list.tables[i];
+      const va = list.vas[i];
       if (!this.mapsWritable(table, va, gppn)) continue;
       const pte = table.get(va);
       table.set(va, pte >>> 10, pte & 0x3ff & ~W);
