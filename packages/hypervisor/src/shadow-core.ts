@@ -32,6 +32,10 @@ import { ShadowTable } from "./shadow-table.ts";
 import { performStoreLike } from "./store-like.ts";
 import type { VCpu } from "./vcpu.ts";
 
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const SHADOW_TABLES_CREATED = counterId("shadow.tables_created");
+const SHADOW_LEAF_TABLES_CREATED = counterId("shadow.leaf_tables_created");
+
 /** The shadow PTE bits that grant nothing: valid, user (the guest runs in real U-mode), A and D preset so the machine walker never writes shadow entries. */
 const SHADOW_BASE = PTE.V | PTE.U | PTE.A | PTE.D;
 
@@ -107,11 +111,11 @@ export class ShadowCore {
 
   /** A shadow: its root table now (`shadow.tables_created`), its level-0 tables as they are needed (`shadow.leaf_tables_created`). */
   newTable(): ShadowTable {
-    this.counters.add("shadow.tables_created");
+    this.counters.bump(SHADOW_TABLES_CREATED);
     return new ShadowTable(this.hart, this.pages, this.countLeaf);
   }
 
-  private readonly countLeaf = (): void => this.counters.add("shadow.leaf_tables_created");
+  private readonly countLeaf = (): void => this.counters.bump(SHADOW_LEAF_TABLES_CREATED);
 
   /** The vCPU's view now (vcpu.view() without the allocation); valid until the next call. */
   private view(): GuestView {
