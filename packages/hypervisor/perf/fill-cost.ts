@@ -23,11 +23,9 @@
  *   The table gives the mean over all fills, then the mean and median of the
  *   fills without a new leaf table (the steady-state path), then the count
  *   and mean of those with one.
- * - Garbage of earlier runs (a 512 MiB machine each) is collected before
- *   every timed run, so a major collection does not land inside an exit.
- *   An exit longer than OUTLIER_MS (100 µs, more than a hundred times a fill's
- *   usual cost: the host preempted the process, or a minor collection of
- *   the run's garbage struck) is left out of every mean and counted in the
+ * - An exit longer than OUTLIER_MS (100 µs, more than a hundred times a fill's
+ *   usual cost: the host preempted the process, or a garbage collection
+ *   struck) is left out of every mean and counted in the
  *   `dropped` column: on a shared machine one preemption inside an exit
  *   adds milliseconds, more than all of a run's fills together.
  * - The timer's own cost (a pair of `performance.now()` calls around an
@@ -45,8 +43,6 @@
  *   the caching strategies on first touch.
  * - Each figure is from the best run (lowest mean without a new leaf) of a few, after a warm-up run.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { Machine } from "@shadowlab/emu-core";
 import { findWorkload } from "@shadowlab/workloads";
 import { Hypervisor } from "../src/monitor.ts";
@@ -60,10 +56,6 @@ type Trap = Hypervisor["trap"];
 export interface FillCostOptions {
   quick: boolean;
 }
-
-setFlagsFromString("--expose-gc");
-/** The collector, made callable without a node flag (perf only). */
-const collectGarbage = runInNewContext("gc") as () => void;
 
 /** Exits longer than this (ms) were preempted or collected, not slow: left out, counted. */
 const OUTLIER_MS = 0.1;
@@ -144,7 +136,6 @@ function timedRun(image: Image, strategy: string, mode: ExecutionMode): FillSamp
     }
   };
   hv.addGuest(image, strategy);
-  collectGarbage();
   const r = hv.run({ maxInstructions: 1e10 });
   if (r.guests[0].state !== "exited")
     throw new Error(`${strategy}/${mode}: the guest ended ${r.guests[0].state}`);
@@ -169,7 +160,6 @@ function timedRun(image: Image, strategy: string, mode: ExecutionMode): FillSamp
 function untimedMs(image: Image, strategy: string, mode: ExecutionMode): number {
   const hv = new Hypervisor({ mode });
   hv.addGuest(image, strategy);
-  collectGarbage();
   const t0 = process.cpuUsage();
   hv.run({ maxInstructions: 1e10 });
   return cpuMs(t0);
@@ -178,7 +168,6 @@ function untimedMs(image: Image, strategy: string, mode: ExecutionMode): number 
 function nativeMs(image: Image): number {
   const m = new Machine();
   m.load(image);
-  collectGarbage();
   const t0 = process.cpuUsage();
   m.run({ maxInstructions: 1e10 });
   return cpuMs(t0);
