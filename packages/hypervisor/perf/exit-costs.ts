@@ -34,7 +34,7 @@
  * in P, about 48 from P = 2 to 96 for a cost per exit proportional to P,
  * the quadratic case.
  */
-import { Machine } from "@shadowlab/emu-core";
+import { DEFAULT_HART, Machine } from "@shadowlab/emu-core";
 import { findWorkload, warmupOf } from "@shadowlab/workloads";
 import { Hypervisor } from "../src/monitor.ts";
 import { strategyNames } from "../src/paging/registry.ts";
@@ -202,7 +202,7 @@ export function exitCosts(opts: ExitCostOptions): void {
   );
 
   console.log(
-    `\nExit cost: ctxswitch, pages 2, asid on, about ${turns} turns timed per cell (region of interest only); ` +
+    `\nExit cost (engine ${DEFAULT_HART.engine}): ctxswitch, pages 2, asid on, about ${turns} turns timed per cell (region of interest only); ` +
       `CPU time, min of ${samples} samples. µs/exit = (strategy ms - native ms) / exits, every kind of exit averaged; ` +
       "exits/1k instr over all cells.",
   );

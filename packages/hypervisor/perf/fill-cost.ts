@@ -43,7 +43,7 @@
  *   the caching strategies on first touch.
  * - Each figure is from the best run (lowest mean without a new leaf) of a few, after a warm-up run.
  */
-import { Machine } from "@shadowlab/emu-core";
+import { DEFAULT_HART, Machine } from "@shadowlab/emu-core";
 import { findWorkload } from "@shadowlab/workloads";
 import { Hypervisor } from "../src/monitor.ts";
 import { strategyNames } from "../src/paging/registry.ts";
@@ -215,7 +215,7 @@ export function fillCosts(opts: FillCostOptions): void {
     }
   }
   console.log(
-    `\nShadow-fill exits timed alone: ctxswitch ${JSON.stringify(params)}; monitor handler time per exit ` +
+    `\nShadow-fill exits timed alone (engine ${DEFAULT_HART.engine}): ctxswitch ${JSON.stringify(params)}; monitor handler time per exit ` +
       `(performance.now() around hv.trap, timer cost ${timer.toFixed(3)} µs subtracted), best of ${runs} runs. Target: ≤ 0.5 µs per shadow-fill exit.`,
   );
   console.table(rows);
