@@ -25,9 +25,9 @@
  *   and mean of those with one.
  * - An exit longer than OUTLIER_MS (100 µs, more than a hundred times a fill's
  *   usual cost: the host preempted the process, or a garbage collection
- *   struck) is left out of every mean and counted in the
- *   `dropped` column: on a shared machine one preemption inside an exit
- *   adds milliseconds, more than all of a run's fills together.
+ *   struck) is left out of every mean and counted in the `dropped` column:
+ *   on a shared machine one preemption inside an exit adds milliseconds,
+ *   more than all of a run's fills together.
  * - The timer's own cost (a pair of `performance.now()` calls around an
  *   empty call through the same wrapper) is measured in the same process,
  *   and subtracted from the mean and the median.
@@ -36,12 +36,13 @@
  *   again on the retried access) is outside. The end-to-end figure is the
  *   `e2e µs/exit` column: (strategy CPU ms - native CPU ms) / exits over the
  *   whole run, every exit kind averaged, next to the fraction of the exits
- *   that are fills (close to 1 for shadow-ondemand, which refills its
- *   shadow after every address-space switch).
+ *   that are fills (highest for shadow-ondemand, which refills its shadow
+ *   after every address-space switch).
  * - Workload: ctxswitch, 16 processes of 32 pages each, ASIDs on: every
  *   turn touches its 32 pages, so shadow-ondemand fills on every turn and
  *   the caching strategies on first touch.
- * - Each figure is from the best run (lowest mean without a new leaf) of a few, after a warm-up run.
+ * - Each figure is from the best run (lowest mean without a new leaf) of a
+ *   few, after a warm-up run.
  */
 import { DEFAULT_HART, Machine } from "@shadowlab/emu-core";
 import { findWorkload } from "@shadowlab/workloads";
