@@ -22,7 +22,10 @@
  *   machine's RAM buffer, which the host OS commits lazily (a few µs each).
  *   The table gives the mean over all fills, then the mean and median of the
  *   fills without a new leaf table (the steady-state path), then the count
- *   and mean of those with one.
+ *   and mean of those with one. shadow-proactive's mean keeps its own rare
+ *   heavy fills, the gap between its mean and median: those that first
+ *   track a page table (write-protecting every writable mapping of it) or
+ *   end a flooded one (dropping the shadow state built from it).
  * - An exit longer than OUTLIER_MS (100 µs, more than a hundred times a fill's
  *   usual cost: the host preempted the process, or a garbage collection
  *   struck) is left out of every mean and counted in the `dropped` column:
