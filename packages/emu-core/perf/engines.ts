@@ -83,7 +83,12 @@ export function measureEngines(programs: readonly PerfProgram[], opts: EngineOpt
     runRound(round, false);
   }
   let rounds = 0;
-  for (const end = until(opts.timeMs); rounds < opts.minRounds || performance.now() < end; rounds++) {
+  // An even number of rounds, so each engine goes first equally often.
+  for (
+    const end = until(opts.timeMs);
+    rounds < opts.minRounds || rounds % 2 === 1 || performance.now() < end;
+    rounds++
+  ) {
     runRound(rounds, true);
   }
   return programs.map((p, i) => {

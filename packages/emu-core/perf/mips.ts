@@ -46,41 +46,50 @@ function parse(argv: string[]): Args {
   return { quick: values.quick, json: values.json, qemu: !values["no-qemu"] };
 }
 
-const fixed = (x: number, digits = 1) => Number(x.toFixed(digits));
 const range = (s: Spread, digits: number) => `${s.p25.toFixed(digits)}–${s.p75.toFixed(digits)}`;
+const millions = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 0)}M`;
 
-function engineTable(figures: readonly EngineFigure[]): Record<string, string | number>[] {
-  return figures.map((f) => ({
-    program: f.name,
-    "interp MIPS": fixed(f.mips.interp.median),
-    "jit MIPS": fixed(f.mips.jit.median),
-    "jit/interp": fixed(f.ratio.median, 2),
-    "ratio p25–p75": range(f.ratio, 2),
-    rounds: f.rounds,
-  }));
+/** A plain text table: the first column left-aligned, the others right-aligned. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function engineTable(figures: readonly EngineFigure[]): string {
+  return table(
+    ["program", "interp MIPS", "jit MIPS", "jit/interp", "ratio p25–p75", "rounds"],
+    figures.map((f) => [
+      f.name,
+      f.mips.interp.median.toFixed(1),
+      f.mips.jit.median.toFixed(1),
+      f.ratio.median.toFixed(2),
+      range(f.ratio, 2),
+      String(f.rounds),
+    ]),
+  );
 }
 
 type QemuRow = QemuFigure | { id: string; error: string };
 
-function qemuTable(
-  rows: readonly QemuRow[],
-  engines: readonly EngineFigure[],
-): Record<string, string | number>[] {
-  return rows.map((r): Record<string, string | number> => {
-    const name = PERF_PROGRAMS.find((p) => p.id === r.id)?.name ?? r.id;
-    if ("error" in r) return { program: name, "QEMU MIPS": "error (below)" };
-    const interp = engines.find((e) => e.id === r.id)?.mips.interp.median;
-    return {
-      program: name,
-      "QEMU MIPS": fixed(r.mips, 0),
-      "QEMU/interp": interp ? fixed(r.mips / interp, 1) : "-",
-      "instructions small / big": `${millions(r.small.instructions)} / ${millions(r.big.instructions)}`,
-      "best s small / big": `${r.small.seconds.toFixed(3)} / ${r.big.seconds.toFixed(3)}`,
-    };
-  });
+function qemuTable(rows: readonly QemuRow[], engines: readonly EngineFigure[]): string {
+  return table(
+    ["program", "QEMU MIPS", "QEMU/interp", "instructions small / big", "best s small / big"],
+    rows.map((r) => {
+      const name = PERF_PROGRAMS.find((p) => p.id === r.id)?.name ?? r.id;
+      if ("error" in r) return [name, "error", "-", "-", "-"];
+      const interp = engines.find((e) => e.id === r.id)?.mips.interp.median;
+      return [
+        name,
+        r.mips.toFixed(0),
+        interp ? (r.mips / interp).toFixed(1) : "-",
+        `${millions(r.small.instructions)} / ${millions(r.big.instructions)}`,
+        `${r.small.seconds.toFixed(3)} / ${r.big.seconds.toFixed(3)}`,
+      ];
+    }),
+  );
 }
-
-const millions = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 0)}M`;
 
 function measureAllOnQemu(quick: boolean): QemuRow[] {
   return PERF_PROGRAMS.map((p) => {
@@ -102,13 +111,13 @@ function main(): void {
     slice: SLICE,
     warmupMs: args.quick ? 50 : 300,
     timeMs: args.quick ? 150 : 2000,
-    minRounds: args.quick ? 3 : 10,
+    minRounds: args.quick ? 6 : 10,
   });
   console.log(
     `Node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}; interp and jit sampled round-robin, ` +
       `${SLICE.toLocaleString("en")} instructions per sample; MIPS = median of samples`,
   );
-  console.table(engineTable(engines));
+  console.log(engineTable(engines));
 
   let qemu: { version: string; cpu: string; programs: QemuRow[] } | { skipped: string };
   const version = args.qemu ? qemuVersion() : undefined;
@@ -119,7 +128,7 @@ function main(): void {
     console.log(`QEMU: skipped (${qemu.skipped})`);
   } else {
     console.log(`${qemu.version}, -cpu ${QEMU_CPU}; MIPS = Δinstructions / Δtime of two sizes, best of runs`);
-    console.table(qemuTable(qemu.programs, engines));
+    console.log(qemuTable(qemu.programs, engines));
     for (const r of qemu.programs) if ("error" in r) console.error(`QEMU, ${r.id}: ${r.error}`);
   }
 

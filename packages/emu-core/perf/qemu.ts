@@ -123,7 +123,7 @@ export function measureQemu(program: PerfProgram, opts: QemuMeasureOptions): Qem
       );
     }
     const smallElf = elf(smallN);
-    const small = bestOf(opts.runs, () => {
+    const timeSmall = () => {
       const q = runOnQemu(smallElf);
       if (q.checksum !== ours.checksum) {
         throw new QemuRunError(
@@ -131,19 +131,23 @@ export function measureQemu(program: PerfProgram, opts: QemuMeasureOptions): Qem
         );
       }
       return q.seconds;
-    });
+    };
+    // Find a big size that takes minDeltaSeconds longer, with single runs.
+    let small = timeSmall();
     let bigN = Math.min(program.maxIterations, smallN * 64);
-    let probe = runOnQemu(elf(bigN)).seconds;
-    while (probe - small < opts.minDeltaSeconds && bigN < program.maxIterations) {
-      const grow = Math.max(2, (1.3 * opts.minDeltaSeconds) / Math.max(probe - small, 0.01));
+    let delta = runOnQemu(elf(bigN)).seconds - small;
+    while (delta < opts.minDeltaSeconds && bigN < program.maxIterations) {
+      const grow = Math.max(2, (1.3 * opts.minDeltaSeconds) / Math.max(delta, 0.01));
       bigN = Math.min(program.maxIterations, Math.ceil(bigN * grow));
-      probe = runOnQemu(elf(bigN)).seconds;
+      delta = runOnQemu(elf(bigN)).seconds - small;
     }
+    // Then the best of `runs` of each, small and big alternating, so a change of load affects both.
     const bigElf = elf(bigN);
-    const big = Math.min(
-      probe,
-      bestOf(opts.runs - 1, () => runOnQemu(bigElf).seconds),
-    );
+    let big = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < opts.runs; i++) {
+      small = Math.min(small, timeSmall());
+      big = Math.min(big, runOnQemu(bigElf).seconds);
+    }
     const mips = (count(bigN) - count(smallN)) / (big - small) / 1e6;
     if (!(mips > 0) || !Number.isFinite(mips)) {
       throw new QemuRunError(`${program.id}: QEMU took no longer for ${bigN} iterations than for ${smallN}`);
@@ -158,10 +162,4 @@ export function measureQemu(program: PerfProgram, opts: QemuMeasureOptions): Qem
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function bestOf(runs: number, time: () => number): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) best = Math.min(best, time());
-  return best;
 }
