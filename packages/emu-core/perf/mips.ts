@@ -119,11 +119,19 @@ function main(): void {
   );
   console.log(engineTable(engines));
 
-  let qemu: { version: string; cpu: string; programs: QemuRow[] } | { skipped: string };
+  let qemu: { version: string; cpu: string; method: string; programs: QemuRow[] } | { skipped: string };
   const version = args.qemu ? qemuVersion() : undefined;
   if (!args.qemu) qemu = { skipped: "--no-qemu" };
   else if (!version) qemu = { skipped: `${QEMU} not found` };
-  else qemu = { version, cpu: QEMU_CPU, programs: measureAllOnQemu(args.quick) };
+  else {
+    qemu = {
+      version,
+      cpu: QEMU_CPU,
+      method:
+        "(instructions big - small) / (best time big - best time small); instructions counted by this machine",
+      programs: measureAllOnQemu(args.quick),
+    };
+  }
   if ("skipped" in qemu) {
     console.log(`QEMU: skipped (${qemu.skipped})`);
   } else {
@@ -139,7 +147,12 @@ function main(): void {
       node: process.version,
       cpu: cpus()[0]?.model,
       quick: args.quick,
-      engines: { slice: SLICE, programs: engines },
+      engines: {
+        method:
+          "one machine per program and engine, one slice each per round, rounds round-robin; MIPS = median",
+        slice: SLICE,
+        programs: engines,
+      },
       qemu,
     };
     mkdirSync(dirname(file), { recursive: true });

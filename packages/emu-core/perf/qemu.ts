@@ -85,6 +85,8 @@ export interface QemuSize {
 export interface QemuFigure {
   id: string;
   mips: number;
+  /** Counted on this machine (instructionCount). */
+  instructionsPerIteration: number;
   small: QemuSize;
   big: QemuSize;
   runs: number;
@@ -155,6 +157,7 @@ export function measureQemu(program: PerfProgram, opts: QemuMeasureOptions): Qem
     return {
       id: program.id,
       mips,
+      instructionsPerIteration: perIteration,
       small: { iterations: smallN, instructions: count(smallN), seconds: small },
       big: { iterations: bigN, instructions: count(bigN), seconds: big },
       runs: opts.runs,
