@@ -139,7 +139,8 @@ export function measureQemu(program: PerfProgram, opts: QemuMeasureOptions): Qem
     let bigN = Math.min(program.maxIterations, smallN * 64);
     let delta = runOnQemu(elf(bigN)).seconds - small;
     while (delta < opts.minDeltaSeconds && bigN < program.maxIterations) {
-      const grow = Math.max(2, (1.3 * opts.minDeltaSeconds) / Math.max(delta, 0.01));
+      // At most 8x a step: one run disturbed by load must not make the big size huge.
+      const grow = Math.min(8, Math.max(2, (1.3 * opts.minDeltaSeconds) / Math.max(delta, 0.01)));
       bigN = Math.min(program.maxIterations, Math.ceil(bigN * grow));
       delta = runOnQemu(elf(bigN)).seconds - small;
     }
