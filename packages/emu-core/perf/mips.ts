@@ -9,9 +9,11 @@
  * more pages than the TLB holds, so every page visit misses and walks.
  *
  * 1. interp and jit, sampled round-robin in one run (perf/engines.ts), and
- *    their ratio per program.
+ *    their ratio per program. Each machine runs the program built with its
+ *    largest loop count, so it never powers off while being measured.
  * 2. QEMU TCG when qemu-system-riscv32 is installed (perf/qemu.ts): each
- *    program at two sizes, start-up subtracted.
+ *    program's ELF file at two loop counts, start-up subtracted. The images
+ *    differ from the engines' only in the loop bound.
  *
  * Options: --quick (a short run), --json FILE (write the figures; a relative
  * path is taken from where npm was started), --no-qemu.
