@@ -19,7 +19,7 @@
  * path is taken from where npm was started), --no-qemu.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type EngineFigure, measureEngines, type Spread } from "./engines.ts";
@@ -107,8 +107,12 @@ function measureAllOnQemu(quick: boolean): QemuRow[] {
   });
 }
 
+/** The 1-minute load average: wall-clock figures from a busy host are low, and say so. */
+const load = () => Number(loadavg()[0].toFixed(2));
+
 function main(): void {
   const args = parse(process.argv.slice(2));
+  const loadBefore = load();
   const engines = measureEngines(PERF_PROGRAMS, {
     slice: SLICE,
     warmupMs: args.quick ? 50 : 300,
@@ -117,7 +121,8 @@ function main(): void {
   });
   console.log(
     `Node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}; interp and jit sampled round-robin, ` +
-      `${SLICE.toLocaleString("en")} instructions per sample; MIPS = median of samples`,
+      `${SLICE.toLocaleString("en")} instructions per sample; MIPS = median of samples; ` +
+      `load average ${loadBefore} before, ${load()} after`,
   );
   console.log(engineTable(engines));
 
@@ -149,6 +154,8 @@ function main(): void {
       node: process.version,
       cpu: cpus()[0]?.model,
       quick: args.quick,
+      cores: cpus().length,
+      loadAverage: { before: loadBefore, after: load() },
       engines: {
         method:
           "one machine per program and engine, one slice each per round, rounds round-robin; MIPS = median",
