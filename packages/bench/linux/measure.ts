@@ -7,11 +7,12 @@
  * kinds, and for the whole run the instructions to the first ROI mark (boot
  * to /init plus /init's first few syscalls), exits and host seconds.
  *
- *   npm run linux:measure -- [lat_ctx procs=8 ws=4096 rounds=20] ...
+ *   npm run linux:measure -- [--engine jit|interp] [lat_ctx procs=8 ws=4096 rounds=20] ...
  */
-import { bootMachine, Machine, type Roi, type StatsSnapshot } from "@shadowlab/emu-core";
+import { bootMachine, type Engine, Machine, type Roi, type StatsSnapshot } from "@shadowlab/emu-core";
 import { Hypervisor, strategyNames } from "@shadowlab/hypervisor";
 import { findLinuxImage, type LinuxJob, linuxBootFiles, linuxResults } from "@shadowlab/workloads";
+import { MeasureArgsError, parseMeasureArgs } from "./measure-args.ts";
 
 const RAM = 128 * 2 ** 20;
 const BUDGET = 2_000_000_000;
@@ -34,11 +35,12 @@ function run(
   config: string,
   job: LinuxJob,
   image: Exclude<ReturnType<typeof findLinuxImage>, { missing: string }>,
+  engine: Engine,
 ): Run {
   const files = linuxBootFiles(image, [job], { ramSize: RAM });
   const t0 = performance.now();
   if (config === "native") {
-    const m = new Machine({ ramSize: RAM });
+    const m = new Machine({ ramSize: RAM, engine });
     bootMachine(m, files);
     const r = m.run({ maxInstructions: BUDGET });
     return {
@@ -53,7 +55,7 @@ function run(
       roi: m.roi(),
     };
   }
-  const hv = new Hypervisor({ guestRamSize: RAM });
+  const hv = new Hypervisor({ guestRamSize: RAM, machine: { engine } });
   hv.addGuest(files, config, "linux");
   const r = hv.run({ maxInstructions: BUDGET });
   return {
@@ -78,35 +80,30 @@ function topExits(roi: Roi, n = 4): string {
   return extra.map(([k, v]) => `${k.slice(8)} ${(v / ops).toFixed(1)}`).join(", ");
 }
 
-function parseJobs(argv: string[]): LinuxJob[] {
-  const jobs: LinuxJob[] = [];
-  for (const a of argv) {
-    if (!a.includes("=")) jobs.push({ name: a as LinuxJob["name"], params: {} });
-    else {
-      const [k, v] = a.split("=");
-      const last = jobs.at(-1);
-      if (!last) throw new Error(`parameter ${a} before any job`);
-      last.params[k] = Number(v);
-    }
-  }
-  return jobs;
-}
-
 function main(argv: string[]): void {
+  let args: ReturnType<typeof parseMeasureArgs>;
+  try {
+    args = parseMeasureArgs(argv);
+  } catch (e) {
+    if (!(e instanceof MeasureArgsError)) throw e;
+    process.stderr.write(`linux:measure: ${e.message}\n`);
+    process.exit(2);
+  }
   const image = findLinuxImage();
   if ("missing" in image) {
     process.stderr.write(`linux:measure: ${image.missing}\n`);
     process.exit(1);
   }
   const jobs =
-    argv.length > 0
-      ? parseJobs(argv)
+    args.jobs.length > 0
+      ? args.jobs
       : ([
           { name: "lat_ctx", params: { procs: 2, ws: 0, rounds: 50 } },
           { name: "lat_ctx", params: { procs: 8, ws: 4096, rounds: 20 } },
           { name: "forkwait", params: { n: 20, pages: 4 } },
         ] satisfies LinuxJob[]);
   const configs = ["native", ...strategyNames()];
+  process.stdout.write(`engine: ${args.engine}\n`);
   for (const job of jobs) {
     const label = `${job.name} ${Object.entries(job.params)
       .map(([k, v]) => `${k}=${v}`)
@@ -117,7 +114,7 @@ function main(argv: string[]): void {
     );
     let reference = "";
     for (const c of configs) {
-      const r = run(c, job, image);
+      const r = run(c, job, image, args.engine);
       if (c === "native") reference = r.output;
       const same = r.output === reference ? "" : " OUTPUT DIFFERS";
       const roi = r.roi;

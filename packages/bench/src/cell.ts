@@ -25,7 +25,14 @@ import { lineDiff } from "./diff.ts";
 import { isLinuxWorkload } from "./linux.ts";
 import { runLinuxGroup } from "./linux-cell.ts";
 import { NOISY_RME_PCT, type ResultRow, type RunFigures } from "./results.ts";
-import { type Counted, countedRun, type RegionSampler, regionSampler, type Stop } from "./sample.ts";
+import {
+  type Counted,
+  cellMachine,
+  countedRun,
+  type RegionSampler,
+  regionSampler,
+  type Stop,
+} from "./sample.ts";
 import { type Cell, machineKey, NATIVE, paramsKey, type Suite } from "./suite.ts";
 
 export { HV_HEADROOM, machineConfig } from "./sample.ts";
@@ -105,21 +112,16 @@ const warmed = new Set<string>();
 function warmJit(cells: readonly Cell[]): void {
   const w = getWorkload("syscall");
   const image = w.build(w.schema.parse({ iterations: 2_000 }) as Params);
-  const runs = new Map<string, [string, ExecutionMode]>([[NATIVE, [NATIVE, "trap"]]]);
-  for (const c of cells) runs.set(`${c.strategy}@${hvMode(c)}`, [c.strategy, hvMode(c)]);
+  // Each engine has hot functions of its own: warm every engine the group runs on.
+  const machine = cellMachine(cells[0]);
+  const runs = new Map<string, [string, ExecutionMode]>([[`${NATIVE}~${machine.engine}`, [NATIVE, "trap"]]]);
+  for (const c of cells) runs.set(`${c.strategy}@${hvMode(c)}~${c.engine}`, [c.strategy, hvMode(c)]);
   for (const [key, [strategy, mode]] of runs) {
     if (warmed.has(key)) continue;
     warmed.add(key);
     try {
-      const counted = countedRun(image, cells[0].machine, strategy, 10_000_000, mode);
-      const sampler = regionSampler(
-        image,
-        cells[0].machine,
-        strategy,
-        10_000_000,
-        counted.beginOrdinal,
-        mode,
-      );
+      const counted = countedRun(image, machine, strategy, 10_000_000, mode);
+      const sampler = regionSampler(image, machine, strategy, 10_000_000, counted.beginOrdinal, mode);
       for (let i = 0; i < 3; i++) {
         sampler.prepare();
         sampler.sample();
@@ -167,6 +169,7 @@ export function emptyRow(cell: Cell, suite: Pick<Suite, "name" | "profile">): Re
     workload: cell.workload,
     strategy: cell.strategy,
     mode: cell.mode,
+    engine: cell.engine,
     params: paramsKey(cell.params),
     machine: machineKey(cell.machine),
     status: "failed",
@@ -283,7 +286,7 @@ export function emitBaselineCrash(job: GroupJob, emit: (row: ResultRow) => void,
 function nativeBaseline(image: Image, job: GroupJob): Baseline {
   const first = job.cells[0];
   const budget = job.suite.maxInstructions;
-  const counted = countedRun(image, first.machine, NATIVE, budget);
+  const counted = countedRun(image, cellMachine(first), NATIVE, budget);
   const native = counted.run;
   const stopped = stoppedBaseline(counted, budget);
   if (stopped) return stopped;
@@ -406,13 +409,13 @@ export async function runGroup(job: GroupJob, emit: (row: ResultRow) => void): P
       const c =
         cell.strategy === NATIVE
           ? base.counted
-          : countedRun(image, cell.machine, cell.strategy, budget, hvMode(cell));
+          : countedRun(image, cellMachine(cell), cell.strategy, budget, hvMode(cell));
       recordCounts(row, c, base.counted);
       judge(row, cell, c, base, budget);
       if (row.failure === "") {
         const sampler = regionSampler(
           image,
-          cell.machine,
+          cellMachine(cell),
           cell.strategy,
           budget,
           c.beginOrdinal,

@@ -3,8 +3,12 @@
  * an object with a cell id, no cell twice, and counters, event counts and
  * modeled cycles that are objects of numbers. A file that breaks one of these
  * is an error naming the file and the row, never a silently wrong count
- * ("complete: 21 cells" for a 20-cell suite) or a TypeError later.
+ * ("complete: 21 cells" for a 20-cell suite) or a TypeError later. A row's
+ * engine, when it names one, is an engine there is (rows written before the
+ * column existed name none and read as interp).
  */
+import { ENGINES } from "@shadowlab/emu-core";
+
 export class RowsCheckError extends Error {}
 
 const NUMBER_GROUPS = ["counters", "events", "native_events", "cycles"] as const;
@@ -23,6 +27,8 @@ function rowProblem(row: unknown): string | undefined {
   if (!Number.isInteger(r.index)) return `"index" must be an integer (got ${describe(r.index)})`;
   if (r.status !== "ok" && r.status !== "failed")
     return `"status" must be "ok" or "failed" (got ${describe(r.status)})`;
+  if (r.engine !== undefined && !(ENGINES as readonly unknown[]).includes(r.engine))
+    return `"engine" must be ${ENGINES.map((e) => `"${e}"`).join(" or ")} (got ${describe(r.engine)})`;
   for (const g of NUMBER_GROUPS) {
     const obj = r[g];
     if (!obj || typeof obj !== "object" || Array.isArray(obj))

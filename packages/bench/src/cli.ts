@@ -10,7 +10,7 @@
  * User mistakes are one message on stderr and exit code 2; `bench run` exits
  * 1 when any cell failed.
  */
-import { emuCommands, UsageError } from "@shadowlab/emu-core";
+import { ENGINES, type Engine, emuCommands, UsageError } from "@shadowlab/emu-core";
 import { hvCommands } from "@shadowlab/hypervisor";
 import { WorkloadParamError, workloadCommands } from "@shadowlab/workloads";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -27,7 +27,7 @@ import {
   selectCells,
 } from "./runner.ts";
 import { SelectionError } from "./select.ts";
-import { SuiteError, validateSuite } from "./suite.ts";
+import { type Suite, SuiteError, validateSuite } from "./suite.ts";
 import { BUILTIN_SUITES, loadSuite, SuiteNotFound } from "./suites.ts";
 
 export const EXIT_USAGE = 2;
@@ -77,6 +77,24 @@ function byteIo(io: CliIo) {
   };
 }
 
+/** `--engine jit,interp`: the engines every cell runs on, instead of the suite's. */
+function engineList(text: string): Engine[] {
+  const names = text
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !(ENGINES as readonly string[]).includes(n));
+  if (names.length === 0 || bad.length > 0)
+    throw new InvalidArgumentError(
+      `--engine must be one engine or a comma-separated list of them: ${ENGINES.join(", ")} (got "${text}")`,
+    );
+  return ENGINES.filter((e) => names.includes(e));
+}
+
+/** The suite with the engines --engine asked for, or as it is. */
+const withEngines = (suite: Suite, engines: Engine[] | undefined): Suite =>
+  engines ? { ...suite, engines } : suite;
+
 /** Repeated --filter flags are joined: every clause of every flag must match. */
 const collectFilter = (value: string, previous?: string): string =>
   previous ? `${previous},${value}` : value;
@@ -95,6 +113,7 @@ interface RunFlags {
   repetitions?: number;
   maxInstructions?: number;
   progress?: ProgressMode;
+  engine?: Engine[];
 }
 
 export function benchCommands(parent: Command, io: CliIo, done: (code: number) => void): Command {
@@ -127,8 +146,9 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     .argument("<suite>", "a built-in suite name, or a .json / .ts suite file")
     .option("--filter <clauses>", "key=pattern[,key=pattern...] (repeatable: all must match)", collectFilter)
     .option("--shard <k/n>", "the k-th of n slices")
-    .action(async (ref: string, flags: { filter?: string; shard?: string }) => {
-      const suite = await loadSuite(ref);
+    .option("--engine <list>", `engines instead of the suite's: ${ENGINES.join(", ")} or both`, engineList)
+    .action(async (ref: string, flags: { filter?: string; shard?: string; engine?: Engine[] }) => {
+      const suite = withEngines(await loadSuite(ref), flags.engine);
       const { selected } = selectCells(suite, flags.filter, flags.shard);
       for (const c of selected) io.write(`${c.index}\t${c.id}\n`);
       done(0);
@@ -161,6 +181,11 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
     .option("--again", "with --resume: when every cell is already done, measure the whole suite again")
     .option("--repetitions <n>", "timed samples per cell (overrides the suite)", positiveInt("--repetitions"))
     .option(
+      "--engine <list>",
+      `engines every cell runs on, e.g. interp or jit,interp (overrides the suite's; default jit): ${ENGINES.join(", ")}`,
+      engineList,
+    )
+    .option(
       "--max-instructions <n>",
       "instruction budget per run (overrides the suite)",
       positiveInt("--max-instructions"),
@@ -178,7 +203,7 @@ export function benchCommands(parent: Command, io: CliIo, done: (code: number) =
         throw new BenchUsageError(
           `unknown cost profile "${flags.profile}" (profiles: ${profileNames().join(", ")})`,
         );
-      let suite = await loadSuite(ref);
+      let suite = withEngines(await loadSuite(ref), flags.engine);
       if (flags.repetitions) suite = { ...suite, repetitions: flags.repetitions };
       if (flags.maxInstructions) suite = { ...suite, maxInstructions: flags.maxInstructions };
       const summary = await runSuite({
@@ -269,6 +294,10 @@ const BENCH_EXAMPLES: Record<string, [string, string][]> = {
   run: [
     ["shadowlab bench run quick", "the default suite into results/quick"],
     ["shadowlab bench run full --filter 'strategy=shadow-*' --jobs 4", "a slice on four workers"],
+    [
+      "shadowlab bench run quick --engine jit,interp --out results/quick-engines",
+      "every cell on both engines (ids of interp cells end in ~interp)",
+    ],
     [
       "shadowlab bench run my-suite.json --out results/mine --resume",
       "finish an interrupted run of your own suite",

@@ -28,7 +28,8 @@ export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
   suite: { meaning: "suite name", unit: "" },
   index: { meaning: "position of the cell in the expanded suite (rows are sorted by it)", unit: "" },
   cell: {
-    meaning: "cell id: workload/params/machine/strategy (…/strategy@hw for hw-mode cells); unique in a file",
+    meaning:
+      "cell id: workload/params/machine/strategy (…/strategy@hw for hw-mode cells, …~interp for cells on the interp engine); unique in a file",
     unit: "",
   },
   workload: { meaning: "guest workload (see the workload registry)", unit: "" },
@@ -36,6 +37,11 @@ export const FIXED_DOCS: Record<Fixed, ColumnDoc> = {
   mode: {
     meaning:
       "how the hypervisor ran the guest kernel: `trap` (U-mode, trap-and-emulate) or `hw` (VS-mode, H extension); `native` for the baseline",
+    unit: "",
+  },
+  engine: {
+    meaning:
+      "how the machine ran guest code: `jit` (hot blocks compiled to host functions) or `interp` (the reference interpreter); counters are the same, host time is not. Rows of files written before this column existed read as `interp`, the only engine then",
     unit: "",
   },
   params: { meaning: "the workload's full parameter set, key=value sorted by key", unit: "" },

@@ -32,8 +32,15 @@ import {
 } from "./cell.ts";
 import { linuxImage, linuxJob } from "./linux.ts";
 import type { ResultRow } from "./results.ts";
-import { buildRig, type Counted, type RegionSampler, type Stop } from "./sample.ts";
-import { type Cell, type MachineSpec, NATIVE, paramsKey } from "./suite.ts";
+import {
+  buildRig,
+  type Counted,
+  cellMachine,
+  type RegionSampler,
+  type RunMachine,
+  type Stop,
+} from "./sample.ts";
+import { type Cell, NATIVE, paramsKey } from "./suite.ts";
 
 /** A cell's one boot: the counted run, and the sampler of its region (when it reached one). */
 interface LinuxRun {
@@ -48,7 +55,7 @@ function marksOf(c: { kind: string }[]): Counted["marks"] {
 /** Boots once, checkpoints at the ROI begin mark, runs on to the end mark and to power-off. */
 export function linuxRun(
   files: BootFiles,
-  m: MachineSpec,
+  m: RunMachine,
   strategy: string,
   budget: number,
   mode: ExecutionMode = "trap",
@@ -116,7 +123,7 @@ export async function runLinuxGroup(job: GroupJob, emit: (row: ResultRow) => voi
   let nativeSampler: RegionSampler | undefined;
   try {
     files = bootFilesOf(first);
-    const native = linuxRun(files, first.machine, NATIVE, budget);
+    const native = linuxRun(files, cellMachine(first), NATIVE, budget);
     base = linuxBaseline(first, native.counted, budget);
     nativeSampler = native.sampler;
   } catch (e) {
@@ -129,7 +136,7 @@ export async function runLinuxGroup(job: GroupJob, emit: (row: ResultRow) => voi
       const r =
         cell.strategy === NATIVE
           ? { counted: base.counted, sampler: nativeSampler }
-          : linuxRun(files, cell.machine, cell.strategy, budget, hvMode(cell));
+          : linuxRun(files, cellMachine(cell), cell.strategy, budget, hvMode(cell));
       recordCounts(row, r.counted, base.counted);
       judge(row, cell, r.counted, base, budget);
       if (row.failure === "" && r.sampler) recordWall(row, await measure(r.sampler, job, r.counted));

@@ -33,6 +33,9 @@ import {
 
 export const RESULTS_FORMAT = "shadowlab-results/1";
 
+/** The engine of a row written before rows named one: the interpreter, the only engine there was. */
+export const LEGACY_ENGINE = "interp";
+
 /**
  * Whole-run figures (boot to exit), the `run.` columns: `instructions`,
  * `cycles_total`, `native_cycles_total`, `slowdown`, and `events.<class>` /
@@ -48,6 +51,8 @@ export interface ResultRow {
   strategy: string;
   /** trap or hw for the hypervisor's cells, native for the baseline. */
   mode: string;
+  /** The engine the cell's machine ran guest code with: jit or interp (rows of files written before engines existed: interp). */
+  engine: string;
   params: string;
   machine: string;
   status: "ok" | "failed";
@@ -103,6 +108,7 @@ export const FIXED_COLUMNS = [
   "workload",
   "strategy",
   "mode",
+  "engine",
   "params",
   "machine",
   "status",
@@ -355,9 +361,11 @@ export function readResults(dir: string): ResultsFile | undefined {
     throw e;
   }
   // Files written before rows carried their own commit and date: every row comes from the file's run.
+  // Files written before engines existed were measured by the interpreter (the only engine then).
   for (const r of parsed.rows) {
     r.commit ??= commitLabel(parsed.metadata);
     r.date ??= parsed.metadata.updated;
+    r.engine ??= LEGACY_ENGINE;
   }
   return parsed;
 }

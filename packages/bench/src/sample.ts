@@ -12,6 +12,8 @@
 import {
   type BootFiles,
   bootMachine,
+  DEFAULT_HART,
+  type Engine,
   type Image,
   Machine,
   type MachineConfig,
@@ -20,12 +22,21 @@ import {
   type StatsSnapshot,
 } from "@shadowlab/emu-core";
 import { type ExecutionMode, Hypervisor, machineRamFor } from "@shadowlab/hypervisor";
-import { type MachineSpec, NATIVE } from "./suite.ts";
+import { type Cell, type MachineSpec, NATIVE } from "./suite.ts";
 
 /** Machine RAM beyond the guest's own under the hypervisor. */
 export const HV_HEADROOM = 32 * 2 ** 20;
 
-export function machineConfig(m: MachineSpec): Partial<MachineConfig> {
+/** A machine a run builds: a suite's machine spec and the engine it runs guest code with (default jit). */
+export type RunMachine = MachineSpec & { engine?: Engine };
+
+/** The machine a cell runs on: its spec on its engine. */
+export const cellMachine = (cell: Pick<Cell, "machine" | "engine">): RunMachine => ({
+  ...cell.machine,
+  engine: cell.engine,
+});
+
+export function machineConfig(m: RunMachine): Partial<MachineConfig> {
   const tlb = {
     entries: m.tlbEntries,
     ways: m.tlbWays,
@@ -37,6 +48,7 @@ export function machineConfig(m: MachineSpec): Partial<MachineConfig> {
     ramSize: m.ramMib * 2 ** 20,
     tlb: m.splitTlb ? { itlb: tlb, dtlb: { ...tlb } } : tlb,
     instructionsPerTick: m.instructionsPerTick,
+    engine: m.engine ?? DEFAULT_HART.engine,
   };
 }
 
@@ -65,7 +77,7 @@ export type GuestFiles = Image | BootFiles;
 
 export function buildRig(
   image: GuestFiles,
-  m: MachineSpec,
+  m: RunMachine,
   strategy: string,
   mode: ExecutionMode = "trap",
 ): Rig {
@@ -135,7 +147,7 @@ export interface Counted {
 
 export function countedRun(
   image: Image,
-  m: MachineSpec,
+  m: RunMachine,
   strategy: string,
   budget: number,
   mode: ExecutionMode = "trap",
@@ -161,7 +173,7 @@ export function countedRun(
 /** Boots a rig to right after its `ordinal`-th begin mark. */
 function bootToRegion(
   image: Image,
-  m: MachineSpec,
+  m: RunMachine,
   strategy: string,
   budget: number,
   ordinal: number,
@@ -185,7 +197,7 @@ export interface RegionSampler {
 /** The sampling function: see the file comment. */
 export function regionSampler(
   image: Image,
-  m: MachineSpec,
+  m: RunMachine,
   strategy: string,
   budget: number,
   ordinal: number,

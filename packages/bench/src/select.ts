@@ -3,7 +3,7 @@
  *
  * A filter is comma-separated clauses `key=pattern`; a cell is selected when
  * every clause matches. Patterns use `*` and `?`, and `a|b` for either.
- * Keys: workload, strategy, cell (the cell id), machine (the machine key),
+ * Keys: workload, strategy, engine, cell (the cell id), machine (the machine key),
  * any workload parameter (processes=4), any machine field (tlbEntries=64).
  *
  * Sharding splits the selected cells into n slices by baseline group
@@ -21,7 +21,7 @@ export interface Clause {
   text: string;
 }
 
-const FIXED_KEYS = ["workload", "strategy", "cell", "machine"];
+const FIXED_KEYS = ["workload", "strategy", "engine", "cell", "machine"];
 
 export function parseFilter(text: string): Clause[] {
   const clauses: Clause[] = [];
@@ -46,6 +46,8 @@ function cellField(cell: Cell, key: string): string | undefined {
       return cell.workload;
     case "strategy":
       return cell.strategy;
+    case "engine":
+      return cell.engine;
     case "cell":
       return cell.id;
     case "machine":

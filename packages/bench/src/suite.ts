@@ -7,7 +7,7 @@
  * anything runs.
  */
 import { createHash } from "node:crypto";
-import { DEFAULT_HART, validateTlbConfig } from "@shadowlab/emu-core";
+import { DEFAULT_HART, ENGINES, type Engine, validateTlbConfig } from "@shadowlab/emu-core";
 import { EXECUTION_MODES, type ExecutionMode, modesOf, strategyNames } from "@shadowlab/hypervisor";
 import { allowedRange, describeParams, type Params } from "@shadowlab/workloads";
 import { type ZodType, z } from "zod";
@@ -97,6 +97,10 @@ export const suiteSchema = z
         .array(z.enum(["trap", "hw"], { error: 'must be "trap" or "hw"' }))
         .min(1, { error: 'must be a non-empty list of execution modes ("trap", "hw")' })
         .optional(),
+      engines: z
+        .array(z.enum(ENGINES, { error: 'must be "jit" or "interp"' }))
+        .min(1, { error: 'must be a non-empty list of engines ("jit", "interp")' })
+        .optional(),
       profile: z.string().optional(),
       repetitions: int(1, 10_000).optional(),
       warmup: int(0, 1000).optional(),
@@ -138,6 +142,9 @@ export const DEFAULT_MACHINE_SPEC: Omit<MachineSpec, "tlbWays"> = {
   ramMib: MIN_RAM_MIB,
 };
 
+/** The engines of a suite that names none. */
+export const DEFAULT_ENGINES: readonly Engine[] = [DEFAULT_HART.engine];
+
 /** A validated suite with every default filled in: what gets hashed and stored with the results. */
 export interface Suite {
   name: string;
@@ -146,6 +153,8 @@ export interface Suite {
   strategies: string[];
   /** Execution modes of the hypervisor's cells (default ["trap"]); native runs once per group. */
   modes: ExecutionMode[];
+  /** Engines every cell runs on, native baseline included (default ["jit"]): a machine-configuration axis. */
+  engines: Engine[];
   machines: MachineSpec[];
   profile: string;
   /** Timed samples per cell (tinybench iterations). Counters are deterministic and taken once. */
@@ -174,7 +183,9 @@ export interface Cell {
   strategy: string;
   /** How the hypervisor runs the guest kernel ("native" for the native baseline). */
   mode: ExecutionMode | "native";
-  /** workload/params/machine: cells sharing it share one native baseline run. */
+  /** The engine the cell's machine runs guest code with (its native baseline's too). */
+  engine: Engine;
+  /** workload/params/machine (~engine): cells sharing it share one native baseline run. */
   group: string;
 }
 
@@ -397,6 +408,9 @@ export function validateSuite(raw: unknown, where = "suite"): Suite {
   const modes: ExecutionMode[] = Array.isArray(r.modes)
     ? EXECUTION_MODES.filter((m) => (r.modes as unknown[]).includes(m))
     : ["trap"];
+  const engines: Engine[] = Array.isArray(r.engines)
+    ? ENGINES.filter((e) => (r.engines as unknown[]).includes(e))
+    : [...DEFAULT_ENGINES];
   const runsInSuite = (s: string) => s === NATIVE || modes.some((m) => modesOf(s).includes(m));
 
   // Strategies: "all" = native + every registered strategy that runs in the suite's modes; names or
@@ -481,6 +495,7 @@ export function validateSuite(raw: unknown, where = "suite"): Suite {
     workloads,
     strategies,
     modes,
+    engines,
     machines,
     profile,
     repetitions: d.repetitions ?? SUITE_DEFAULTS.repetitions,
@@ -522,44 +537,55 @@ export interface ExcludedCell {
   reason: string;
 }
 
+/**
+ * What a cell id and a group key end with for an engine: nothing for the default
+ * (jit), so suites written before engines existed keep their ids and resume.
+ */
+export const engineSuffix = (engine: Engine): string => (engine === DEFAULT_HART.engine ? "" : `~${engine}`);
+
 /** Every cell of a suite, and the ones left out because the workload refuses the machine. */
 export function expandSuite(suite: Suite): { cells: Cell[]; excluded: ExcludedCell[] } {
   const cells: Cell[] = [];
   const excluded: ExcludedCell[] = [];
   const seen = new Set<string>();
+  // Definitions stored before engines existed name none.
+  const engines = suite.engines ?? DEFAULT_ENGINES;
   for (const w of suite.workloads)
     for (const params of w.params)
-      for (const machine of suite.machines) {
-        const group = `${w.workload}/${paramsKey(params)}/${machineKey(machine)}`;
-        const refusal = findWorkload(w.workload)?.refuses(params, {
-          asidBits: machineAsidBits(machine),
-          ramMib: machine.ramMib,
-        });
-        for (const mode of suite.modes)
-          for (const strategy of suite.strategies) {
-            if (strategy !== NATIVE && !modesOf(strategy).includes(mode)) continue;
-            // trap cells keep the ids they had before modes existed, so stored results still resume
-            const id =
-              strategy === NATIVE || mode === "trap"
-                ? `${group}/${strategy}`
-                : `${group}/${strategy}@${mode}`;
-            if (seen.has(id)) continue;
-            seen.add(id);
-            const cellMode = strategy === NATIVE ? "native" : mode;
-            if (refusal) excluded.push({ id, reason: `${w.workload}: ${refusal}` });
-            else
-              cells.push({
-                index: cells.length,
-                id,
-                workload: w.workload,
-                params,
-                machine,
-                strategy,
-                mode: cellMode,
-                group,
-              });
-          }
-      }
+      for (const machine of suite.machines)
+        for (const engine of engines) {
+          const base = `${w.workload}/${paramsKey(params)}/${machineKey(machine)}`;
+          const group = `${base}${engineSuffix(engine)}`;
+          const refusal = findWorkload(w.workload)?.refuses(params, {
+            asidBits: machineAsidBits(machine),
+            ramMib: machine.ramMib,
+          });
+          for (const mode of suite.modes)
+            for (const strategy of suite.strategies) {
+              if (strategy !== NATIVE && !modesOf(strategy).includes(mode)) continue;
+              // trap cells keep the ids they had before modes existed, so stored results still resume
+              const id =
+                strategy === NATIVE || mode === "trap"
+                  ? `${base}/${strategy}${engineSuffix(engine)}`
+                  : `${base}/${strategy}@${mode}${engineSuffix(engine)}`;
+              if (seen.has(id)) continue;
+              seen.add(id);
+              const cellMode = strategy === NATIVE ? "native" : mode;
+              if (refusal) excluded.push({ id, reason: `${w.workload}: ${refusal}` });
+              else
+                cells.push({
+                  index: cells.length,
+                  id,
+                  workload: w.workload,
+                  params,
+                  machine,
+                  strategy,
+                  mode: cellMode,
+                  engine,
+                  group,
+                });
+            }
+        }
   return { cells, excluded };
 }
 
@@ -583,8 +609,10 @@ export function canonicalJson(v: unknown): string {
  * and how they run (the profile is left out: it only prices counters).
  */
 export function suiteHash(suite: Suite): string {
-  // The default modes are left out too, so suites written before modes existed keep their hash.
-  const { profile: _profile, modes, ...rest } = suite;
+  // The default modes and engines are left out too, so suites written before they existed keep their hash.
+  const { profile: _profile, modes, engines, ...rest } = suite;
   if (!(modes.length === 1 && modes[0] === "trap")) (rest as Record<string, unknown>).modes = modes;
+  if (engines && !(engines.length === 1 && engines[0] === DEFAULT_HART.engine))
+    (rest as Record<string, unknown>).engines = engines;
   return createHash("sha256").update(canonicalJson(rest)).digest("hex").slice(0, 16);
 }

@@ -27,7 +27,7 @@ function problems(raw: unknown): string[] {
 describe("suite validation", () => {
   it("names unknown and missing top-level fields, with the allowed ones", () => {
     expect(problems({ name: "a", workload: [] })).toEqual([
-      "workload: unknown field (allowed: name, description, workloads, strategies, machines, modes, profile, repetitions, warmup, maxInstructions)",
+      "workload: unknown field (allowed: name, description, workloads, strategies, machines, modes, engines, profile, repetitions, warmup, maxInstructions)",
       "workloads: is required (a list)",
     ]);
   });

@@ -139,11 +139,13 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
   let stats: StatsSnapshot;
   let code: number;
   let reason: string;
+  let engine: string;
   if (flags.strategy === "native") {
     const m = new Machine(config, undefined);
     if ("kernel" in image) bootMachine(m, image);
     else loadOnto(m, image, path ?? "", errLine, "shadowlab-hv");
     const r = m.run({ maxInstructions: flags.maxInstructions });
+    engine = m.hart.config.engine;
     showConsole(m.output);
     const line = stopLine("shadowlab-hv", r, m);
     if (line) io.err(`${line}\n`);
@@ -165,6 +167,7 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
     const guest = addGuest(hv, image, flags.strategy, path ?? (flags.kernel as string));
     for (const w of guest.loadWarnings) io.err(`shadowlab-hv: warning: ${w}\n`);
     const r = hv.run({ maxInstructions: flags.maxInstructions });
+    engine = hv.machine.hart.config.engine;
     const g = r.guests[0];
     showConsole(g.output);
     stats = r.stats;
@@ -177,7 +180,14 @@ function runProgram(path: string | undefined, flags: RunFlags, io: HvIo): number
   io.err(`\n${label}: ${reason}, exit code ${code}\n${counterTable(stats)}\n`);
   writeStats(
     flags.stats,
-    { strategy: flags.strategy, mode: flags.strategy === "native" ? "native" : mode, reason, code, ...stats },
+    {
+      strategy: flags.strategy,
+      mode: flags.strategy === "native" ? "native" : mode,
+      engine,
+      reason,
+      code,
+      ...stats,
+    },
     { write: io.out },
   );
   return code;

@@ -4,7 +4,7 @@
  * TLB miss rate, parameter sweeps and the nanobenchmarks' cycles per
  * operation. Everything is discovered from counter and column names.
  */
-import { type CellRow, NATIVE, type Results, type Scalar } from "./results.ts";
+import { type CellRow, isNativeName, type Results, type Scalar } from "./results.ts";
 
 /** The nanobenchmarks in the order of Adams & Agesen's figure (syscall, in, cr8wr, call/ret, pgfault, divzero, ptemod). */
 export const NANO_ORDER = ["syscall", "in", "csrwr", "callret", "pgfault", "trap", "ptemod"];
@@ -322,5 +322,5 @@ export function nanoPoints(results: Results, label: Labeler): NanoPoint[] {
 }
 
 export function isNative(r: CellRow): boolean {
-  return r.strategy === NATIVE;
+  return isNativeName(r.strategy);
 }

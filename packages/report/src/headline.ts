@@ -6,9 +6,7 @@
  * results (the registries' own words), so a strategy or workload added later
  * describes itself here with no change to the report.
  */
-import type { CellRow, Results } from "./results.ts";
-
-const NATIVE = "native";
+import { type CellRow, isNativeName, type Results } from "./results.ts";
 
 interface StrategyCost {
   strategy: string;
@@ -21,7 +19,7 @@ interface StrategyCost {
 export function strategyCosts(results: Results): StrategyCost[] {
   const out: StrategyCost[] = [];
   for (const strategy of results.strategies) {
-    if (strategy === NATIVE) continue;
+    if (isNativeName(strategy)) continue;
     const rows = results.rows.filter(
       (r) => r.strategy === strategy && r.ok && r.slowdown !== null && r.slowdown > 0,
     );

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { exitsByReason, guestInstructions, labeler, tlbMissRate, totalExits } from "./derive.ts";
 import { type Described, describedParts, headline } from "./headline.ts";
 import { literatureSection } from "./literature.ts";
-import type { CellRow, Results } from "./results.ts";
+import { type CellRow, isNativeName, type Results } from "./results.ts";
 import { type Chart, nanoTable, strategyColors } from "./specs.ts";
 
 const require = createRequire(import.meta.url);
@@ -89,6 +89,8 @@ function metadataList(results: Results): string {
   if (m.complete !== undefined)
     add("complete", m.complete ? "yes" : "no (an interrupted run: finish it with --resume)");
   add("strategies", results.strategies.join(", "));
+  // Which engine ran the cells (rows written before the engine column existed: interp).
+  add("engines", [...new Set(results.rows.map((r) => String(r.config.engine)))].join(", "));
   if (typeof m.commit === "string")
     add("commit", `${m.commit}${m.commitDirty ? " (with uncommitted changes)" : ""}`);
   add("Node.js", m.node);
@@ -266,7 +268,7 @@ function cellsTable(results: Results): string {
   };
   const row = (r: CellRow) => {
     const instr = guestInstructions(r);
-    const exits = r.strategy === "native" ? 0 : totalExits(r);
+    const exits = isNativeName(r.strategy) ? 0 : totalExits(r);
     const perK = instr ? (exits / instr) * 1000 : null;
     const miss = tlbMissRate(r);
     const reasons = Object.entries(exitsByReason(r))

@@ -10,7 +10,7 @@
  * mix can match, and why the others cannot.
  */
 import { NANO_AA_NAMES, NANO_WORKLOAD } from "./derive.ts";
-import { type CellRow, NATIVE, type Results } from "./results.ts";
+import { type CellRow, isNativeName, type Results } from "./results.ts";
 
 export type Verdict = "reproduced" | "contradicted" | "not measured";
 
@@ -382,7 +382,7 @@ function nanoOrdering(results: Results): Trend[] {
     const lines: string[] = [];
     const bad: string[] = [];
     for (const [strategy, byVariant] of byStrategy) {
-      if (strategy === NATIVE) continue;
+      if (isNativeName(strategy)) continue;
       const ops = AA_HARDWARE_ORDER.filter((op) => byVariant.has(OURS[op] ?? op));
       if (ops.length < 2) continue;
       const ours = [...ops].sort((x, y) => byVariant.get(OURS[y] ?? y)! - byVariant.get(OURS[x] ?? x)!);

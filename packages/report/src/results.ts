@@ -21,6 +21,13 @@ export const JSON_NAME = "results.json";
 export const CSV_NAME = "results.csv";
 export const NATIVE = "native";
 
+/** native, or native on another engine than the file's default (`native~interp`): a baseline, not a strategy. */
+export const isNativeName = (strategy: string): boolean =>
+  strategy === NATIVE || strategy.startsWith(`${NATIVE}~`);
+
+/** The engine of a row written before rows named one: the interpreter, the only engine then. */
+export const LEGACY_ENGINE = "interp";
+
 /** A results directory that cannot be read: the message names the file and what is wrong. */
 export class ResultsError extends Error {
   override name = "ResultsError";
@@ -148,6 +155,7 @@ const rowSchema = z.object({
   workload: required,
   strategy: required,
   mode: text,
+  engine: text,
   params: text,
   machine: text,
   status: text,
@@ -246,6 +254,8 @@ export function normalizeRow(flat: Flat, position: number): CellRow | string {
   const mode = r.mode && r.strategy !== "native" ? r.mode : "";
   if (mode) config.mode = mode;
   const strategy = mode && mode !== "trap" ? `${r.strategy}@${mode}` : r.strategy;
+  // Which engine ran the cell: a file with several is split into series by separateEngines.
+  config.engine = r.engine || LEGACY_ENGINE;
   return {
     index: r.index ?? position,
     cell:
@@ -353,6 +363,19 @@ export function parseJsonRows(
   return { metadata: parsed.data.metadata ?? {}, rows: parsed.data.rows.map((r) => flatten(r)) };
 }
 
+/**
+ * Rows of a file measured on several engines: each engine but jit is its own
+ * series (`shadow-tagged~interp`, `native~interp`), so that no chart averages
+ * or draws the host time of two engines as one. A file of one engine keeps its names.
+ */
+export function separateEngines(rows: CellRow[]): CellRow[] {
+  const engines = new Set(rows.map((r) => r.config.engine));
+  if (engines.size < 2) return rows;
+  return rows.map((r) =>
+    r.config.engine === "jit" ? r : { ...r, strategy: `${r.strategy}~${r.config.engine}` },
+  );
+}
+
 function normalizeAll(flats: Flat[], path: string): CellRow[] {
   const rows: CellRow[] = [];
   const problems: string[] = [];
@@ -375,7 +398,7 @@ function normalizeAll(flats: Flat[], path: string): CellRow[] {
       `${path}: ${problems.length} malformed row${problems.length === 1 ? "" : "s"}\n${shown.join("\n")}`,
     );
   }
-  return rows;
+  return separateEngines(rows);
 }
 
 function isDir(p: string): boolean {
@@ -459,7 +482,8 @@ export function readResults(dir: string): Results {
     : [];
   // A declared strategy whose cells all ran in another mode appears only as those (`nested@hw`).
   const named = new Set(rows.map((r) => r.strategy));
-  const onlyInOtherModes = (s: string) => !named.has(s) && [...named].some((n) => n.startsWith(`${s}@`));
+  const onlyInOtherModes = (s: string) =>
+    !named.has(s) && [...named].some((n) => n.startsWith(`${s}@`) || n.startsWith(`${s}~`));
   const strategies = orderStrategies([...declared.filter((s) => !onlyInOtherModes(s)), ...named]);
 
   const failed = rows.filter((r) => !r.ok).length;
@@ -475,8 +499,9 @@ export function readResults(dir: string): Results {
 /** Native first, then the rest sorted: the colour domain shared by every chart. */
 export function orderStrategies(names: Iterable<string>): string[] {
   const set = new Set(names);
-  const rest = [...set].filter((s) => s !== NATIVE).sort();
-  return set.has(NATIVE) ? [NATIVE, ...rest] : rest;
+  const natives = [...set].filter(isNativeName).sort();
+  const rest = [...set].filter((s) => !isNativeName(s)).sort();
+  return [...natives, ...rest];
 }
 
 /** Subdirectories of `dir` (one level) that hold results, for `report results/`. */

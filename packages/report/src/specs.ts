@@ -18,7 +18,7 @@ import {
   sweepX,
   tlbMissRate,
 } from "./derive.ts";
-import { type CellRow, NATIVE, type Results } from "./results.ts";
+import { type CellRow, isNativeName, NATIVE, type Results } from "./results.ts";
 
 export type VlSpec = Record<string, unknown>;
 
@@ -226,7 +226,7 @@ export function slowdownChart(results: Results, label: Labeler): Chart | undefin
   const max = Math.max(...values.map((v) => v.slowdown));
   const min = Math.min(...values.map((v) => v.slowdown));
   const log = max / Math.min(1, min) > 30;
-  const shown = results.strategies.filter((s) => s !== NATIVE);
+  const shown = results.strategies.filter((s) => !isNativeName(s));
   const tooltip = [
     { field: "group", title: "workload" },
     { field: "strategy", title: "strategy" },
@@ -399,7 +399,7 @@ export function exitsChart(results: Results, label: Labeler): Chart | undefined 
   const domain = [...reasons].sort();
   for (const v of values as { reason: string; order: number }[]) v.order = domain.indexOf(v.reason);
   const groups = groupOrder(rows, label);
-  const shown = results.strategies.filter((s) => s !== NATIVE);
+  const shown = results.strategies.filter((s) => !isNativeName(s));
   return {
     name: "exits",
     title: "Exits per thousand guest instructions",

@@ -180,6 +180,7 @@ function runCommand(name: string, flags: RunFlags, io: Io): number {
     params: p,
     reason: result.reason,
     exitCode: result.exitCode,
+    engine: run.machine.hart.config.engine,
     ...result.stats,
   };
   writeStats(flags.stats, stats, io);

@@ -110,6 +110,16 @@ describe("shadowlab-workloads run", () => {
     });
     expect(json.traps.exceptions.ecall_u).toBe(11);
   });
+
+  it("--engine picks the machine's engine (default jit) and the counters name it", async () => {
+    const d = JSON.parse((await cli("run", "syscall", "-p", "iterations=10", "--stats", "-")).stdout);
+    const i = await cli("run", "syscall", "-p", "iterations=10", "--engine", "interp", "--stats", "-");
+    expect(i.code).toBe(0);
+    const is = JSON.parse(i.stdout);
+    expect(d.engine).toBe("jit");
+    expect(is.engine).toBe("interp");
+    expect(is.instructions).toEqual(d.instructions);
+  });
 });
 
 describe("shadowlab-workloads --version and examples", () => {

@@ -1,7 +1,7 @@
 /**
  * `shadowlab-emu`: run or disassemble an RV32 ELF on the machine.
  *
- *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--stats [file]] [--trace N]
+ *   shadowlab-emu run prog.elf [--max-instructions N] [--tlb-entries N] ... [--engine jit|interp] [--stats [file]] [--trace N]
  *   shadowlab-emu run --kernel <Image|vmlinux> [--initrd F] [--append ARGS] [--dtb F] [--bios F|none]
  *   shadowlab-emu dtb [--out file] [--append ARGS] [--ram-mib N]   the generated devicetree
  *   shadowlab-emu firmware -o file [--ram-mib N]                the SBI firmware as a raw binary
@@ -20,7 +20,7 @@ import { BootError, type BootFiles, bootMachine } from "../boot.ts";
 import { machineDtb } from "../devicetree.ts";
 import { ElfError, readElf } from "../elf.ts";
 import { buildFirmware } from "../firmware.ts";
-import { DEFAULT_HART, type HartConfig } from "../hart.ts";
+import { DEFAULT_HART, ENGINES, type Engine, type HartConfig } from "../hart.ts";
 import type { Image } from "../image.ts";
 import { ImageError } from "../image-placement.ts";
 import { Disassembler } from "../isa/disasm.ts";
@@ -106,6 +106,7 @@ interface MachineFlags {
   splitTlb: boolean;
   instructionsPerTick: number;
   misaligned?: HartConfig["misaligned"];
+  engine?: Engine;
 }
 
 /** Flags that configure the machine, shared by every command that runs one. */
@@ -139,6 +140,14 @@ export function addMachineOptions(cmd: Command): Command {
       new Option("--misaligned <how>", "misaligned loads and stores: perform them, or trap")
         .choices(["perform", "trap"])
         .default(DEFAULT_HART.misaligned),
+    )
+    .addOption(
+      new Option(
+        "--engine <engine>",
+        "how guest code runs: jit (compiled blocks) or interp (the reference interpreter); counters are the same",
+      )
+        .choices(ENGINES)
+        .default(DEFAULT_HART.engine),
     );
 }
 
@@ -157,6 +166,7 @@ export function machineConfig(f: MachineFlags): Partial<HartConfig> {
     tlb: f.splitTlb ? { itlb: tlb, dtlb: { ...tlb } } : tlb,
     instructionsPerTick: f.instructionsPerTick,
     ...(f.misaligned ? { misaligned: f.misaligned } : {}),
+    ...(f.engine ? { engine: f.engine } : {}),
   };
 }
 
@@ -226,7 +236,11 @@ function runCommand(path: string | undefined, flags: RunFlags, io: Io): number {
   const line = stopLine("shadowlab-emu", result, machine);
   if (line) io.err(line);
   if (code !== 0 && result.trace) io.err(formatTrace(result));
-  writeStats(flags.stats, { reason: result.reason, exitCode: result.exitCode, ...result.stats }, io);
+  writeStats(
+    flags.stats,
+    { reason: result.reason, exitCode: result.exitCode, engine: machine.hart.config.engine, ...result.stats },
+    io,
+  );
   return code;
 }
 

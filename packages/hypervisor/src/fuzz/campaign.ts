@@ -7,8 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeElf } from "@shadowlab/emu-core";
-import { compareGuest, type Difference, runNative, type Target } from "./differential.ts";
+import { DEFAULT_HART, type Engine, writeElf } from "@shadowlab/emu-core";
+import { compareGuest, type Difference, FUZZ_BUDGET, runNative, type Target } from "./differential.ts";
 import { type FuzzProgram, generate } from "./generate.ts";
 import { assembleGuest } from "./image.ts";
 import { runOnQemu } from "./qemu.ts";
@@ -18,6 +18,8 @@ export interface CampaignOptions {
   seed: number;
   count: number;
   targets: readonly Target[];
+  /** The engine of every run, native and under each target (default jit). */
+  engine?: Engine;
   /** Also compare each (portable) guest's console with QEMU's. */
   qemu?: boolean;
   /** Where reproducers go (none written when undefined). */
@@ -39,6 +41,8 @@ export interface Failure {
 }
 
 export interface CampaignResult {
+  /** The engine every run used. */
+  engine: Engine;
   guests: number;
   /** Runs under a target (guests x targets). */
   runs: number;
@@ -51,7 +55,9 @@ export interface CampaignResult {
 }
 
 export function runCampaign(o: CampaignOptions): CampaignResult {
+  const engine = o.engine ?? DEFAULT_HART.engine;
   const r: CampaignResult = {
+    engine,
     guests: 0,
     runs: 0,
     crashes: 0,
@@ -67,7 +73,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     const { image } = assembleGuest(p);
     let diffs: Difference[];
     try {
-      diffs = compareGuest(p, image, o.targets);
+      diffs = compareGuest(p, image, o.targets, engine);
     } catch (e) {
       // The native run itself threw: the machine is at fault, which is a crash too.
       r.crashes++;
@@ -81,18 +87,18 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
       else if (d.kind === "budget") r.budgetOverruns++;
       else r.differences++;
       const same = (q: FuzzProgram) =>
-        compareGuest(q, assembleGuest(q).image, [d.target]).some((x) => x.kind === d.kind);
+        compareGuest(q, assembleGuest(q).image, [d.target], engine).some((x) => x.kind === d.kind);
       r.failures.push(fail(o, p, `${d.target.strategy}/${d.target.mode}`, d.kind, describe(d), same));
     }
     if (o.qemu) {
       r.qemuRuns++;
-      const native = runNative(p, image).output;
+      const native = runNative(p, image, FUZZ_BUDGET, engine).output;
       const q = runOnQemu(image).output;
       if (q !== native) {
         r.qemuDifferences++;
         const same = (x: FuzzProgram) => {
           const img = assembleGuest(x).image;
-          return runOnQemu(img).output !== runNative(x, img).output;
+          return runOnQemu(img).output !== runNative(x, img, FUZZ_BUDGET, engine).output;
         };
         r.failures.push(fail(o, p, "qemu", "qemu", `native:\n${native}\nqemu:\n${q}`, same));
       }
@@ -104,7 +110,7 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
 
 function describe(d: Difference): string {
   return [
-    `${d.kind} under ${d.target.strategy} (mode ${d.target.mode})`,
+    `${d.kind} under ${d.target.strategy} (mode ${d.target.mode}, engine ${d.native.engine})`,
     d.error ? `error: ${d.error}` : "",
     `native: ${d.native.state} exit ${d.native.exitCode}\n${d.native.output}`,
     `got:    ${d.got.state} exit ${d.got.exitCode}\n${d.got.output}`,
@@ -130,7 +136,7 @@ function fail(
     writeFileSync(`${base}.elf`, writeElf(image));
     writeFileSync(
       `${base}.s`,
-      `# seed ${p.seed}, ${small.ops.length} of ${p.ops.length} operations, machine TLB ${JSON.stringify(p.tlb)}\n${source}\n`,
+      `# seed ${p.seed}, ${small.ops.length} of ${p.ops.length} operations, machine TLB ${JSON.stringify(p.tlb)}, engine ${o.engine ?? DEFAULT_HART.engine}\n${source}\n`,
     );
     writeFileSync(`${base}.txt`, `${detail}\n`);
     files.push(`${base}.elf`, `${base}.s`, `${base}.txt`);

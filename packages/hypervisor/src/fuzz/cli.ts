@@ -1,11 +1,18 @@
 /**
- * `npm run fuzz -- --count N --seed S [--out DIR] [--qemu] [--modes trap,...]`:
+ * `npm run fuzz -- --count N --seed S [--out DIR] [--qemu] [--modes trap,...] [--engine jit|interp]`:
  * a differential fuzzing campaign (campaign.ts) with progress on stderr and a
  * summary on stdout; exit code 1 when any guest failed (its reproducer is in
  * --out), 2 for a mistake on the command line.
  */
-import { integer, packageVersion, withExamples } from "@shadowlab/emu-core";
-import { Command } from "commander";
+import {
+  DEFAULT_HART,
+  ENGINES,
+  type Engine,
+  integer,
+  packageVersion,
+  withExamples,
+} from "@shadowlab/emu-core";
+import { Command, Option } from "commander";
 import { type CampaignResult, runCampaign } from "./campaign.ts";
 import { allTargets, EXECUTION_MODES } from "./differential.ts";
 import { qemuVersion } from "./qemu.ts";
@@ -25,6 +32,11 @@ export async function main(argv: string[]): Promise<number> {
       "--modes <list>",
       `execution modes, comma-separated (known: ${EXECUTION_MODES.join(", ")})`,
       EXECUTION_MODES.join(","),
+    )
+    .addOption(
+      new Option("--engine <engine>", "the engine of every run, native and under each target")
+        .choices(ENGINES)
+        .default(DEFAULT_HART.engine),
     )
     .option("--qemu", "generate portable guests and also compare each with qemu-system-riscv32")
     .option("--shrink <n>", "shrink attempts per failing guest", nonNegative("--shrink"), 300)
@@ -46,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     seed: number;
     out: string;
     modes: string;
+    engine: Engine;
     qemu?: boolean;
     shrink: number;
   }>();
@@ -67,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   let last = 0;
   const line = (done: number, r: CampaignResult) =>
-    `fuzz: ${done}/${o.count} guests (seeds ${o.seed}..${o.seed + done - 1}), ${r.runs} runs under ${targets.length} targets, ` +
+    `fuzz: ${done}/${o.count} guests (seeds ${o.seed}..${o.seed + done - 1}), ${r.runs} runs under ${targets.length} targets (engine ${r.engine}), ` +
     `${r.crashes} crashes, ${r.differences} differences, ${r.budgetOverruns} budget overruns` +
     (o.qemu ? `, ${r.qemuDifferences}/${r.qemuRuns} differ from QEMU` : "") +
     `, ${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -75,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     seed: o.seed,
     count: o.count,
     targets,
+    engine: o.engine,
     qemu: o.qemu,
     outDir: o.out,
     shrinkBudget: o.shrink,

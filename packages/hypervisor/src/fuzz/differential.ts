@@ -7,7 +7,7 @@
  * the stub leaves it (boot-clock.ts), so counters and timer interrupts
  * compare exactly.
  */
-import { type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
+import { DEFAULT_HART, type Engine, type Image, Machine, type TlbConfig } from "@shadowlab/emu-core";
 import { Hypervisor, type HypervisorConfig } from "../monitor.ts";
 import { strategyNames } from "../paging/registry.ts";
 import { type ExecutionMode, EXECUTION_MODES as HV_MODES } from "../paging/strategy.ts";
@@ -24,6 +24,8 @@ export interface Observation {
   state: string;
   exitCode: number;
   output: string;
+  /** The engine the machine ran the guest with (both runs of a comparison use the same). */
+  engine: Engine;
 }
 
 /** One configuration a guest runs under besides native: a strategy in an execution mode. */
@@ -62,8 +64,13 @@ function tlbConfig(p: FuzzProgram): TlbConfig {
 }
 
 /** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
-export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): Observation {
-  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p) });
+export function runNative(
+  p: FuzzProgram,
+  image: Image,
+  budget = FUZZ_BUDGET,
+  engine: Engine = DEFAULT_HART.engine,
+): Observation {
+  const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p), engine });
   m.load(image);
   const h = m.hart;
   const stub = (image.symbols.stub_end - image.symbols._start) / 4;
@@ -73,7 +80,7 @@ export function runNative(p: FuzzProgram, image: Image, budget = FUZZ_BUDGET): O
   }
   const r = m.run({ maxInstructions: budget });
   const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
-  return { state, exitCode: r.exitCode, output: m.output };
+  return { state, exitCode: r.exitCode, output: m.output, engine: m.hart.config.engine };
 }
 
 /** The guest as the only guest of a fresh hypervisor. Throws only when the host itself fails. */
@@ -82,34 +89,46 @@ export function runTarget(
   image: Image,
   t: Target,
   budget = FUZZ_BUDGET,
+  engine: Engine = DEFAULT_HART.engine,
 ): { obs: Observation; error: string } {
   const hv = new Hypervisor({
-    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p) },
+    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p), engine },
     guestRamSize: GUEST_RAM,
     ...modeConfig(t.mode),
   });
   hv.addGuest(image, t.strategy);
   const g = hv.run({ maxInstructions: budget }).guests[0];
   const state = g.state === "waiting" ? "runnable" : g.state;
-  return { obs: { state, exitCode: g.exitCode, output: g.output }, error: g.error };
+  return {
+    obs: { state, exitCode: g.exitCode, output: g.output, engine: hv.machine.hart.config.engine },
+    error: g.error,
+  };
 }
 
-/** Run one guest natively and under every target; the differences (none when the guest saw the same everywhere). */
-export function compareGuest(p: FuzzProgram, image: Image, targets: readonly Target[]): Difference[] {
-  const native = runNative(p, image);
+/**
+ * Run one guest natively and under every target, every run on `engine`; the
+ * differences (none when the guest saw the same everywhere).
+ */
+export function compareGuest(
+  p: FuzzProgram,
+  image: Image,
+  targets: readonly Target[],
+  engine: Engine,
+): Difference[] {
+  const native = runNative(p, image, FUZZ_BUDGET, engine);
   const out: Difference[] = [];
   for (const target of targets) {
     let got: Observation;
     let error = "";
     try {
-      ({ obs: got, error } = runTarget(p, image, target));
+      ({ obs: got, error } = runTarget(p, image, target, FUZZ_BUDGET, engine));
     } catch (e) {
       const message = e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e);
       out.push({
         target,
         kind: "crash",
         native,
-        got: { state: "crash", exitCode: 0, output: "" },
+        got: { state: "crash", exitCode: 0, output: "", engine },
         error: message,
       });
       continue;
