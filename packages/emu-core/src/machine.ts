@@ -180,6 +180,11 @@ export class Machine {
     return placed.warnings;
   }
 
+  /** Console output so far, as the bytes the guest wrote. */
+  get outputBytes(): Uint8Array {
+    return Uint8Array.from(this.out);
+  }
+
   /** Console output so far, decoded as UTF-8. */
   get output(): string {
     return Buffer.from(this.out).toString("utf8");

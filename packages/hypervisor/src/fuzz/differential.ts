@@ -63,13 +63,11 @@ function tlbConfig(p: FuzzProgram): TlbConfig {
   return { entries: p.tlb.entries, ways: p.tlb.ways, replacement: "lru", asidTags: p.tlb.asidTags, seed: 1 };
 }
 
-/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
-export function runNative(
-  p: FuzzProgram,
-  image: Image,
-  budget = FUZZ_BUDGET,
-  engine: Engine = DEFAULT_HART.engine,
-): Observation {
+/**
+ * The guest on the bare machine of `engine`, its boot stub run: stopped at supervisor_entry in
+ * S-mode, where the hypervisor starts it.
+ */
+export function bootNative(p: FuzzProgram, image: Image, engine: Engine = DEFAULT_HART.engine): Machine {
   const m = new Machine({ ramSize: GUEST_RAM, tlb: tlbConfig(p), engine });
   m.load(image);
   const h = m.hart;
@@ -78,9 +76,36 @@ export function runNative(
   if (h.pc !== image.symbols.supervisor_entry || h.priv !== 1) {
     throw new Error(`the boot stub did not reach supervisor_entry in S-mode (pc 0x${h.pc.toString(16)})`);
   }
+  return m;
+}
+
+/** The guest on the bare machine; `budget` counts from supervisor_entry, as the hypervisor's does. */
+export function runNative(
+  p: FuzzProgram,
+  image: Image,
+  budget = FUZZ_BUDGET,
+  engine: Engine = DEFAULT_HART.engine,
+): Observation {
+  const m = bootNative(p, image, engine);
   const r = m.run({ maxInstructions: budget });
   const state = r.reason === "exit" ? "exited" : r.reason === "wfi" ? "wfi" : "runnable";
   return { state, exitCode: r.exitCode, output: m.output, engine: m.hart.config.engine };
+}
+
+/** A fresh hypervisor on a machine of `engine` with the guest as its only guest, under target `t`. */
+export function targetHypervisor(
+  p: FuzzProgram,
+  image: Image,
+  t: Target,
+  engine: Engine = DEFAULT_HART.engine,
+): Hypervisor {
+  const hv = new Hypervisor({
+    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p), engine },
+    guestRamSize: GUEST_RAM,
+    ...modeConfig(t.mode),
+  });
+  hv.addGuest(image, t.strategy);
+  return hv;
 }
 
 /** The guest as the only guest of a fresh hypervisor. Throws only when the host itself fails. */
@@ -91,12 +116,7 @@ export function runTarget(
   budget = FUZZ_BUDGET,
   engine: Engine = DEFAULT_HART.engine,
 ): { obs: Observation; error: string } {
-  const hv = new Hypervisor({
-    machine: { ramSize: HV_MACHINE_RAM, tlb: tlbConfig(p), engine },
-    guestRamSize: GUEST_RAM,
-    ...modeConfig(t.mode),
-  });
-  hv.addGuest(image, t.strategy);
+  const hv = targetHypervisor(p, image, t, engine);
   const g = hv.run({ maxInstructions: budget }).guests[0];
   const state = g.state === "waiting" ? "runnable" : g.state;
   return {
