@@ -2,13 +2,18 @@
  * `npm run perf` (hypervisor): host time of workloads under each paging
  * strategy relative to native, with tinybench, and the exits per thousand
  * guest instructions. Every sample is a whole run from boot to power-off on
- * a fresh machine, so it includes the guest kernel's boot.
+ * a fresh machine, so it includes the guest kernel's boot. Then the exit
+ * path's tables, in the same run: µs per exit per strategy and execution
+ * mode with host time against 2..96 processes and its linearity
+ * (exit-costs.ts), and µs per shadow-fill exit alone (fill-cost.ts).
  */
 import { Machine } from "@shadowlab/emu-core";
 import { findWorkload } from "@shadowlab/workloads";
 import { Bench } from "tinybench";
 import { Hypervisor } from "../src/monitor.ts";
 import { strategyNames } from "../src/paging/registry.ts";
+import { exitCosts } from "./exit-costs.ts";
+import { fillCosts } from "./fill-cost.ts";
 
 const quick = process.argv.includes("--quick");
 const CASES: [string, Record<string, unknown>][] = [
@@ -62,3 +67,5 @@ for (const [name, p] of CASES) {
 }
 console.log(`Node ${process.version}; each sample boots the guest kernel and runs the workload to power-off`);
 console.table(rows);
+exitCosts({ quick });
+fillCosts({ quick });

@@ -132,6 +132,7 @@ const EXIT_WFI = counterId("exit.emulate.wfi");
 const EXIT_SFENCE = counterId("exit.emulate.sfence.vma");
 const EXIT_MMIO_LOAD = counterId("exit.mmio.load");
 const EXIT_MMIO_STORE = counterId("exit.mmio.store");
+const TLB_FLUSH_SWITCH = counterId("tlb_flush.switch");
 const EXIT_INTERRUPT = new CounterFamily(32, (c) => `exit.interrupt.${INTERRUPT_NAMES[c] ?? c}`);
 const INJECT = new CounterFamily(32, (c) => `inject.${INTERRUPT_NAMES[c]}`);
 const EXIT_REFLECT = new CounterFamily(32, (c) => `exit.reflect.${EXCEPTION_NAMES[c] ?? c}`);
@@ -606,7 +607,7 @@ export class Hypervisor implements MachineTrapHandler {
     const sameAsid = h.satp < 0 && ((h.satp >>> 22) & 0x1ff) === asid;
     csrWrite(h, CSR.satp, want);
     if (!this.tagged || sameAsid) {
-      this.counters.add("tlb_flush.switch");
+      this.counters.bump(TLB_FLUSH_SWITCH);
       h.sfence(false, 0, false, 0);
     }
   }

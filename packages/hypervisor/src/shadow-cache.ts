@@ -4,17 +4,22 @@
  * least recently used first when their machine pages exceed the budget
  * (`core.budgetPages`).
  */
+import { counterId } from "./counters.ts";
 import type { ShadowCore } from "./shadow-core.ts";
 import type { ShadowTable } from "./shadow-table.ts";
 
+const SHADOW_CREATED = counterId("shadow.created");
+const SHADOW_RECLAIMED = counterId("shadow.reclaimed");
+
 export interface CachedShadow {
-  readonly key: string;
+  /** A small integer naming the address space and view (a number: a switch builds no string). */
+  readonly key: number;
   readonly table: ShadowTable;
 }
 
 export class ShadowCache<E extends CachedShadow> {
   /** Map iteration order is insertion order: re-inserting on use keeps the LRU at the front. */
-  private readonly byKey = new Map<string, E>();
+  private readonly byKey = new Map<number, E>();
 
   constructor(
     private readonly core: ShadowCore,
@@ -27,7 +32,7 @@ export class ShadowCache<E extends CachedShadow> {
   }
 
   /** The entry for `key`, made the most recently used; counts a reuse. */
-  use(key: string): E | undefined {
+  use(key: number): E | undefined {
     const e = this.byKey.get(key);
     if (e) {
       this.byKey.delete(key);
@@ -38,7 +43,7 @@ export class ShadowCache<E extends CachedShadow> {
 
   add(e: E): E {
     this.byKey.set(e.key, e);
-    this.core.counters.add("shadow.created");
+    this.core.counters.bump(SHADOW_CREATED);
     return e;
   }
 
@@ -73,7 +78,7 @@ export class ShadowCache<E extends CachedShadow> {
       if (this.core.pages.used <= budget) break;
       if (e === keep) continue;
       this.delete(e); // deleting the entry being visited is safe in a Map iteration
-      this.core.counters.add("shadow.reclaimed");
+      this.core.counters.bump(SHADOW_RECLAIMED);
     }
   }
 

@@ -32,6 +32,10 @@ import { ShadowTable } from "./shadow-table.ts";
 import { performStoreLike } from "./store-like.ts";
 import type { VCpu } from "./vcpu.ts";
 
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const SHADOW_TABLES_CREATED = counterId("shadow.tables_created");
+const SHADOW_LEAF_TABLES_CREATED = counterId("shadow.leaf_tables_created");
+
 /** The shadow PTE bits that grant nothing: valid, user (the guest runs in real U-mode), A and D preset so the machine walker never writes shadow entries. */
 const SHADOW_BASE = PTE.V | PTE.U | PTE.A | PTE.D;
 
@@ -90,6 +94,8 @@ export class ShadowCore {
   private readonly fetchWalk = new GuestWalkResult();
   /** Machine pages the strategy's shadows may occupy before it reclaims (strategies that cache shadows). */
   budgetPages = Number.POSITIVE_INFINITY;
+  /** The vCPU's translation view, rewritten in place for each walk (an exit allocates nothing). */
+  private readonly viewNow: { priv: 0 | 1; sum: boolean; mxr: boolean } = { priv: 1, sum: false, mxr: false };
 
   constructor(
     readonly hart: Hart,
@@ -105,11 +111,21 @@ export class ShadowCore {
 
   /** A shadow: its root table now (`shadow.tables_created`), its level-0 tables as they are needed (`shadow.leaf_tables_created`). */
   newTable(): ShadowTable {
-    this.counters.add("shadow.tables_created");
+    this.counters.bump(SHADOW_TABLES_CREATED);
     return new ShadowTable(this.hart, this.pages, this.countLeaf);
   }
 
-  private readonly countLeaf = (): void => this.counters.add("shadow.leaf_tables_created");
+  private readonly countLeaf = (): void => this.counters.bump(SHADOW_LEAF_TABLES_CREATED);
+
+  /** The vCPU's view now (vcpu.view() without the allocation); valid until the next call. */
+  private view(): GuestView {
+    const v = this.vcpu;
+    const o = this.viewNow;
+    o.priv = v.mode;
+    o.sum = v.mode === 1 && v.sum;
+    o.mxr = v.mxr;
+    return o;
+  }
 
   /** The guest device at a guest-physical address, if any. */
   device(gpa: number): Device | undefined {
@@ -122,7 +138,7 @@ export class ShadowCore {
    * (gpa in lastGpa) or FAULT.FILLED with the guest leaf in `walk`.
    */
   resolveGuest(va: number, access: Access): FaultOutcome {
-    const cause = guestWalk(this.memory, this.vcpu.satp, va, access, this.vcpu.view(), true, this.walk);
+    const cause = guestWalk(this.memory, this.vcpu.satp, va, access, this.view(), true, this.walk);
     if (cause !== 0) {
       this.lastCause = cause;
       return FAULT.REFLECT;
@@ -152,27 +168,28 @@ export class ShadowCore {
    * Install the shadow entry for the leaf of the last resolveGuest() in
    * `table`. `readOnly` withholds write permission (a write-protected guest
    * page table). `machineAsid` names the ASID the table runs under, for the
-   * flush of a replaced entry.
+   * flush of a replaced entry. Returns the shadow PTE flags installed.
    */
-  install(table: ShadowTable, va: number, access: Access, readOnly: boolean, machineAsid?: number): void {
+  install(table: ShadowTable, va: number, access: Access, readOnly: boolean, machineAsid?: number): number {
     const bare = this.walk.pteAddr < 0;
     let flags =
       this.mode === "hw"
         ? hwShadowFlags(this.walk.flags, bare, this.vcpu.mode)
-        : shadowFlags(this.walk.flags, this.vcpu.view(), bare);
+        : shadowFlags(this.walk.flags, this.view(), bare);
     if (readOnly) flags &= ~PTE.W;
-    const replaced = table.get(va) !== 0;
-    table.set(va, this.memory.machinePpn(this.walk.gppn * 4096), flags, this.walk.mega);
+    const replaced =
+      table.put(va, this.memory.machinePpn(this.walk.gppn * 4096), flags, this.walk.mega) !== 0;
     this.counters.bump(access === ACCESS_STORE && replaced ? SHADOW_FILL_DIRTY : SHADOW_FILL);
     // An entry that existed with fewer rights may still sit in the machine TLB.
     if (replaced) this.flushMachine(va, machineAsid);
+    return flags;
   }
 
   /** The instruction at the guest's pc, read through the guest's own translation (no A/D update). */
   guestInstruction(): number | undefined {
     const pc = this.hart.pc;
     const w = this.fetchWalk;
-    if (guestWalk(this.memory, this.vcpu.satp, pc, ACCESS_FETCH, this.vcpu.view(), false, w) !== 0)
+    if (guestWalk(this.memory, this.vcpu.satp, pc, ACCESS_FETCH, this.view(), false, w) !== 0)
       return undefined;
     const gpa = w.gppn * 4096 + (pc & 0xfff);
     return this.memory.isRam(gpa) ? this.memory.read32(gpa) : undefined;

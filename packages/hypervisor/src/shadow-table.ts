@@ -69,11 +69,17 @@ export class ShadowTable {
 
   /** Install (or replace) the leaf for va: machine page `ppn` with PTE flag bits `flags`; `fromMega`: split from a guest megapage. */
   set(va: number, ppn: number, flags: number, fromMega = false): void {
+    this.put(va, ppn, flags, fromMega);
+  }
+
+  /** set() that returns the PTE it replaced (0 when none): a fill learns both with one walk of the table. */
+  put(va: number, ppn: number, flags: number, fromMega = false): number {
     const at = this.leafAddr(va, true);
     if (fromMega) this.mega[va >>> 22] = 1;
     const old = this.hart.readPhys(at, 4) ?? 0;
     if ((old & V) === 0) this.entries++;
     this.hart.writePhys(at, 4, ((ppn << 10) | flags) >>> 0);
+    return old;
   }
 
   /** Drop the leaf for va; returns whether there was one. */

@@ -72,6 +72,19 @@ describe("shadow table live lists", () => {
     expect(pages.used).toBe(1);
   });
 
+  it("put installs like set and returns the entry it replaced, counting a new entry once", () => {
+    const { t } = table();
+    const va = (9 << 22) | 0x5000;
+    expect(t.put(va, 0x80123, 0x5b)).toBe(0);
+    expect(t.entries).toBe(1);
+    expect(t.put(va, 0x80456, 0xdf)).toBe(((0x80123 << 10) | 0x5b) >>> 0);
+    expect(t.entries).toBe(1);
+    expect(t.get(va)).toBe(((0x80456 << 10) | 0xdf) >>> 0);
+    expect(t.drop(va)).toBe(true);
+    expect(t.put(va, 0x80789, 0xdf)).toBe(0);
+    expect(t.entries).toBe(1);
+  });
+
   it("clear gives pages back in ascending region order, as a scan of the root would", () => {
     const m = new Machine({ ramSize: 16 * 2 ** 20 });
     const pages = new ShadowPages(new MachinePages(m.hart), Number.POSITIVE_INFINITY, "test");

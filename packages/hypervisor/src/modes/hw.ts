@@ -35,11 +35,16 @@ import {
   TINST_PTE_READ,
   VS_IRQS,
 } from "@shadowlab/emu-core";
-import type { HvCounters } from "../counters.ts";
+import { counterId, type HvCounters } from "../counters.ts";
 import type { Guest } from "../guest.ts";
 import { FAULT, type FaultOutcome, isNested } from "../paging/strategy.ts";
 import type { SbiPort } from "../sbi.ts";
 import { trapModeSbiPort } from "../sbi-port.ts";
+
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const EXIT_GSTAGE_FILL = counterId("exit.gstage_fill");
+const EXIT_EMULATE_WFI = counterId("exit.emulate.wfi");
+const TLB_FLUSH_SWITCH = counterId("tlb_flush.switch");
 
 /** Exceptions a supervisor handles (what the boot stub delegates natively): all but ecalls from S and M. */
 const GUEST_EXCEPTIONS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 15].reduce((m, c) => m | (1 << c), 0);
@@ -247,7 +252,7 @@ export class HwMode {
   }
 
   private guestPhysicalOutcome(g: Guest, outcome: FaultOutcome, va: number): void {
-    if (outcome === FAULT.FILLED) this.m.counters.add("exit.gstage_fill");
+    if (outcome === FAULT.FILLED) this.m.counters.bump(EXIT_GSTAGE_FILL);
     else if (outcome === FAULT.MMIO) this.m.emulateMmio(g, g.core.lastGpa);
     else if (outcome === FAULT.REFLECT) this.reflect(g, g.core.lastCause, va);
   }
@@ -255,7 +260,7 @@ export class HwMode {
   /** A virtual-instruction trap: WFI (VTW), or satp/sfence.vma (VTVM) and the guest's own illegal CSR accesses. */
   private virtualInstruction(g: Guest, word: number): void {
     if (word >>> 0 === 0x10500073) {
-      this.m.counters.add("exit.emulate.wfi");
+      this.m.counters.bump(EXIT_EMULATE_WFI);
       const h = this.m.hart;
       h.pc = (h.pc + 4) >>> 0;
       h.instret++;
@@ -323,7 +328,7 @@ export class HwMode {
     hx.vsatp = want | 0;
     h.invalidateMemos();
     if (!tagged || sameAsid) {
-      this.m.counters.add("tlb_flush.switch");
+      this.m.counters.bump(TLB_FLUSH_SWITCH);
       fenceGuest(h, hx, false, 0, false, 0);
     }
   }

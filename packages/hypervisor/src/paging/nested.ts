@@ -8,6 +8,7 @@
  * over Sv32x4 where a native walk makes 2.
  */
 import { ACCESS_FETCH, accessFaultCause, type ObjectState, restoreState } from "@shadowlab/emu-core";
+import { counterId } from "../counters.ts";
 import { GStageTable } from "../gstage-table.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import {
@@ -18,6 +19,9 @@ import {
   type NestedStrategy,
   strategyCheckpoint,
 } from "./strategy.ts";
+
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const NESTED_FILL = counterId("nested.fill");
 
 export class Nested implements NestedStrategy {
   readonly name = "nested";
@@ -43,7 +47,7 @@ export class Nested implements NestedStrategy {
     const core = this.core;
     if (core.memory.isRam(gpa)) {
       this.gstage().map(gpa, core.memory.machinePpn(gpa));
-      core.counters.add("nested.fill");
+      core.counters.bump(NESTED_FILL);
       return FAULT.FILLED;
     }
     // A page-table walk reads RAM only: a PTE elsewhere, even on a device, is an access fault natively.

@@ -6,6 +6,7 @@
  * pretend-U, each with and without MXR), all under machine ASID 0.
  */
 import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
+import { counterId } from "../counters.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
 import {
@@ -16,6 +17,12 @@ import {
   shadowFault,
   strategyCheckpoint,
 } from "./strategy.ts";
+
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const SHADOW_FLUSH_ALL = counterId("shadow.flush_all");
+const SHADOW_ENTRIES_FLUSHED = counterId("shadow.entries_flushed");
+const SHADOW_FLUSH_PAGE = counterId("shadow.flush_page");
+const SHADOW_RECLAIMED = counterId("shadow.reclaimed");
 
 export class ShadowOnDemand implements PagingStrategy {
   readonly name = "shadow-ondemand";
@@ -45,8 +52,8 @@ export class ShadowOnDemand implements PagingStrategy {
   private emptyAll(): void {
     let dropped = 0;
     for (const t of this.views.values()) dropped += t.clear();
-    this.core.counters.add("shadow.flush_all");
-    this.core.counters.add("shadow.entries_flushed", dropped);
+    this.core.counters.bump(SHADOW_FLUSH_ALL);
+    this.core.counters.bump(SHADOW_ENTRIES_FLUSHED, dropped);
     this.core.flushMachine();
   }
 
@@ -68,8 +75,8 @@ export class ShadowOnDemand implements PagingStrategy {
       region ||= t.fromMega(vaddr);
       dropped += t.dropFenced(vaddr);
     }
-    this.core.counters.add("shadow.flush_page");
-    this.core.counters.add("shadow.entries_flushed", dropped);
+    this.core.counters.bump(SHADOW_FLUSH_PAGE);
+    this.core.counters.bump(SHADOW_ENTRIES_FLUSHED, dropped);
     this.core.flushMachine(region ? undefined : vaddr);
   }
 
@@ -87,8 +94,8 @@ export class ShadowOnDemand implements PagingStrategy {
     if (this.core.pages.used <= this.core.budgetPages) return;
     for (const t of this.views.values()) {
       if (t === keep || t.entries === 0) continue;
-      this.core.counters.add("shadow.entries_flushed", t.clear());
-      this.core.counters.add("shadow.reclaimed");
+      this.core.counters.bump(SHADOW_ENTRIES_FLUSHED, t.clear());
+      this.core.counters.bump(SHADOW_RECLAIMED);
       if (this.core.pages.used <= this.core.budgetPages) break;
     }
     // No machine flush: a view not mapped now left the TLB when the monitor switched away from it.

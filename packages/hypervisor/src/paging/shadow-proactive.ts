@@ -23,6 +23,7 @@
  * (and the machine TLB flushed for it), so it is only counted.
  */
 import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
+import { counterId } from "../counters.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import type { ShadowTable } from "../shadow-table.ts";
@@ -35,6 +36,18 @@ import {
   shadowFault,
   strategyCheckpoint,
 } from "./strategy.ts";
+
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const SHADOW_REUSED = counterId("shadow.reused");
+const SHADOW_SWITCH = counterId("shadow.switch");
+const SHADOW_SFENCE_NOTHING_TO_DO = counterId("shadow.sfence_nothing_to_do");
+const SHADOW_PT_TRACKED = counterId("shadow.pt_tracked");
+const SHADOW_WRITE_PROTECTED = counterId("shadow.write_protected");
+const SHADOW_FLOODED = counterId("shadow.flooded");
+const EXIT_WP_FAULT = counterId("exit.wp_fault");
+const SHADOW_PTE_WRITE = counterId("shadow.pte_write");
+const SHADOW_ENTRIES_FLUSHED = counterId("shadow.entries_flushed");
+const SHADOW_UNSHADOWED = counterId("shadow.unshadowed");
 
 /** KVM zaps a shadowed table after three emulated writes with no use in between (mmu_flooded). */
 export const FLOOD_WRITES = 3;
@@ -66,9 +79,13 @@ interface PtPage {
 
 const parentKey = (shadow: ProactiveShadow, index: number): number => shadow.id * 1025 + index + 1;
 
-/** Writable shadow mappings of one guest page; pruned of stale ones when the list doubles. */
+/**
+ * Writable shadow mappings of one guest page, as parallel lists (a fill adds one without
+ * allocating an object); pruned of stale ones when the lists double.
+ */
 interface WritableList {
-  maps: { table: ShadowTable; va: number }[];
+  tables: ShadowTable[];
+  vas: number[];
   pruneAt: number;
 }
 
@@ -101,10 +118,10 @@ export class ShadowProactive implements PagingStrategy {
     // Already the most recently used: only a switch makes another shadow current.
     if (this.active !== undefined && rootGppn === this.activeRoot && view === this.activeView)
       return this.active;
-    const key = `${rootGppn}:${view}`;
+    const key = (rootGppn + 1) * 8 + view; // view keys are 0..7
     let e = this.cache.use(key);
     if (e) {
-      if (e !== this.active) this.core.counters.add("shadow.reused");
+      if (e !== this.active) this.core.counters.bump(SHADOW_REUSED);
     } else {
       e = this.cache.add({ key, table: this.core.newTable(), rootGppn, id: this.nextId++, deps: [] });
       this.cache.reclaim(e);
@@ -124,11 +141,11 @@ export class ShadowProactive implements PagingStrategy {
   }
 
   onSatpWrite(): void {
-    this.core.counters.add("shadow.switch");
+    this.core.counters.bump(SHADOW_SWITCH);
   }
 
   onSfence(): void {
-    this.core.counters.add("shadow.sfence_nothing_to_do");
+    this.core.counters.bump(SHADOW_SFENCE_NOTHING_TO_DO);
   }
 
   onViewChange(): void {}
@@ -146,10 +163,10 @@ export class ShadowProactive implements PagingStrategy {
       this.usedAsTable(w.rootPteAddr >>> 12, e, -1);
       if (!w.mega) this.usedAsTable(w.pteAddr >>> 12, e, (w.rootPteAddr & 0xfff) >>> 2);
     }
-    if (access === ACCESS_STORE && this.ptPages.has(gppn)) return this.storeToTable(va, gppn);
     const readOnly = this.ptPages.has(gppn);
-    core.install(e.table, va, access, readOnly);
-    if (!readOnly && (e.table.get(va) & W) !== 0) this.rememberWritable(gppn, e.table, va);
+    if (access === ACCESS_STORE && readOnly) return this.storeToTable(va, gppn);
+    const flags = core.install(e.table, va, access, readOnly);
+    if (!readOnly && (flags & W) !== 0) this.rememberWritable(gppn, e.table, va);
     this.cache.reclaim(e);
     return FAULT.FILLED;
   }
@@ -172,7 +189,7 @@ export class ShadowProactive implements PagingStrategy {
     if (!p) {
       p = { parents: new Map(), writes: 0 };
       this.ptPages.set(gppn, p);
-      this.core.counters.add("shadow.pt_tracked");
+      this.core.counters.bump(SHADOW_PT_TRACKED);
       this.writeProtect(gppn);
     }
     p.writes = 0;
@@ -186,14 +203,22 @@ export class ShadowProactive implements PagingStrategy {
   private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
     let list = this.writable.get(gppn);
     if (!list) {
-      list = { maps: [], pruneAt: 8 };
+      list = { tables: [], vas: [], pruneAt: 8 };
       this.writable.set(gppn, list);
     }
-    list.maps.push({ table, va });
-    if (list.maps.length > list.pruneAt) {
-      // Amortized: prune only when the list has doubled since the last pruning.
-      list.maps = list.maps.filter((m) => this.mapsWritable(m.table, m.va, gppn));
-      list.pruneAt = Math.max(8, 2 * list.maps.length);
+    list.tables.push(table);
+    list.vas.push(va);
+    if (list.tables.length > list.pruneAt) {
+      // Amortized: prune only when the list has doubled since the last pruning (in place, order kept).
+      let n = 0;
+      for (let i = 0; i < list.tables.length; i++) {
+        if (!this.mapsWritable(list.tables[i], list.vas[i], gppn)) continue;
+        list.tables[n] = list.tables[i];
+        list.vas[n++] = list.vas[i];
+      }
+      list.tables.length = n;
+      list.vas.length = n;
+      list.pruneAt = Math.max(8, 2 * n);
     }
   }
 
@@ -208,11 +233,13 @@ export class ShadowProactive implements PagingStrategy {
     const list = this.writable.get(gppn);
     if (!list) return;
     this.writable.delete(gppn);
-    for (const { table, va } of list.maps) {
+    for (let i = 0; i < list.tables.length; i++) {
+      const table = list.tables[i];
+      const va = list.vas[i];
       if (!this.mapsWritable(table, va, gppn)) continue;
       const pte = table.get(va);
       table.set(va, pte >>> 10, pte & 0x3ff & ~W);
-      this.core.counters.add("shadow.write_protected");
+      this.core.counters.bump(SHADOW_WRITE_PROTECTED);
       if (table === this.active?.table) this.core.flushMachine(va);
     }
   }
@@ -227,7 +254,7 @@ export class ShadowProactive implements PagingStrategy {
     const p = this.ptPages.get(gppn);
     if (!p) return false;
     if (++p.writes > FLOOD_WRITES) {
-      c.add("shadow.flooded");
+      c.bump(SHADOW_FLOODED);
       this.unshadow(gppn);
       return false;
     }
@@ -241,17 +268,17 @@ export class ShadowProactive implements PagingStrategy {
       );
     }
     // The exit is counted here, once: a write that unshadows instead ends as a hidden fault.
-    c.add("exit.wp_fault");
-    c.add("shadow.pte_write");
+    c.bump(EXIT_WP_FAULT);
+    c.bump(SHADOW_PTE_WRITE);
     const j = (pteAddr & 0xfff) >>> 2;
     for (const { shadow, index } of [...p.parents.values()]) {
       if (index === -1) {
-        c.add("shadow.entries_flushed", shadow.table.dropRegion(j));
+        c.bump(SHADOW_ENTRIES_FLUSHED, shadow.table.dropRegion(j));
         this.releaseChild(old, shadow, j);
         if (shadow === this.active) this.core.flushMachine();
       } else {
         const va = ((index << 22) | (j << 12)) >>> 0;
-        if (shadow.table.drop(va)) c.add("shadow.entries_flushed");
+        if (shadow.table.drop(va)) c.bump(SHADOW_ENTRIES_FLUSHED);
         if (shadow === this.active) this.core.flushMachine(va);
       }
     }
@@ -267,7 +294,7 @@ export class ShadowProactive implements PagingStrategy {
     p.parents.delete(parentKey(shadow, index));
     if (p.parents.size === 0) {
       this.ptPages.delete(child);
-      this.core.counters.add("shadow.unshadowed");
+      this.core.counters.bump(SHADOW_UNSHADOWED);
     }
   }
 
@@ -276,12 +303,12 @@ export class ShadowProactive implements PagingStrategy {
     const p = this.ptPages.get(gppn);
     if (!p) return;
     this.ptPages.delete(gppn);
-    this.core.counters.add("shadow.unshadowed");
+    this.core.counters.bump(SHADOW_UNSHADOWED);
     for (const { shadow, index } of [...p.parents.values()]) {
       if (index === -1) {
         this.cache.delete(shadow); // it was this shadow's root
       } else {
-        this.core.counters.add("shadow.entries_flushed", shadow.table.dropRegion(index));
+        this.core.counters.bump(SHADOW_ENTRIES_FLUSHED, shadow.table.dropRegion(index));
       }
       if (shadow === this.active) this.core.flushMachine();
     }

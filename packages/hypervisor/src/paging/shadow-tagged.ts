@@ -11,6 +11,7 @@
  */
 import { type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
 import type { AsidHolder } from "../asid-allocator.ts";
+import { counterId } from "../counters.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
 import {
@@ -21,6 +22,13 @@ import {
   shadowFault,
   strategyCheckpoint,
 } from "./strategy.ts";
+
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const SHADOW_SWITCH = counterId("shadow.switch");
+const SHADOW_ENTRIES_FLUSHED = counterId("shadow.entries_flushed");
+const SHADOW_FLUSH_ALL = counterId("shadow.flush_all");
+const SHADOW_FLUSH_ASID = counterId("shadow.flush_asid");
+const SHADOW_FLUSH_PAGE = counterId("shadow.flush_page");
 
 interface TaggedShadow extends CachedShadow, AsidHolder {
   /** The guest ASID this shadow stands for; -1 when the guest runs without translation. */
@@ -61,7 +69,7 @@ export class ShadowTagged implements PagingStrategy {
 
   /** The cached shadow for (guest ASID, view), made the most recently used, or a new one. */
   private select(guestAsid: number, view: number): TaggedShadow {
-    const key = `${guestAsid}:${view}`;
+    const key = (guestAsid + 1) * 8 + view; // view keys are 0..7
     const hit = this.cache.use(key);
     if (hit) return hit;
     const e = this.cache.add({ key, table: this.core.newTable(), guestAsid, masid: 0, masidGeneration: 0 });
@@ -92,17 +100,13 @@ export class ShadowTagged implements PagingStrategy {
   }
 
   onSatpWrite(): void {
-    this.core.counters.add("shadow.switch");
+    this.core.counters.bump(SHADOW_SWITCH);
   }
 
   onSfence(vaddr: number | undefined, asid: number | undefined): void {
     const c = this.core.counters;
-    c.add(
-      vaddr === undefined
-        ? asid === undefined
-          ? "shadow.flush_all"
-          : "shadow.flush_asid"
-        : "shadow.flush_page",
+    c.bump(
+      vaddr === undefined ? (asid === undefined ? SHADOW_FLUSH_ALL : SHADOW_FLUSH_ASID) : SHADOW_FLUSH_PAGE,
     );
     const named = asid === undefined ? this.cache.values() : this.byAsid.get(asid)?.values();
     if (named === undefined) return;
@@ -113,11 +117,11 @@ export class ShadowTagged implements PagingStrategy {
         const region = e.table.fromMega(vaddr); // split from a guest megapage: the fence names all of it
         const dropped = e.table.dropFenced(vaddr);
         if (dropped > 0) {
-          c.add("shadow.entries_flushed", dropped);
+          c.bump(SHADOW_ENTRIES_FLUSHED, dropped);
           if (live) this.core.flushMachine(region ? undefined : vaddr, this.core.asids.flushAsid(e));
         }
       } else {
-        c.add("shadow.entries_flushed", e.table.clear());
+        c.bump(SHADOW_ENTRIES_FLUSHED, e.table.clear());
         if (live) this.core.flushMachine(undefined, this.core.asids.flushAsid(e));
       }
     }
