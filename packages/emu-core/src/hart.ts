@@ -36,9 +36,12 @@ import {
   hTrap,
   hVirtualSystem,
 } from "./hext/trap.ts";
+import { div, divu, mulh, mulhsu, mulhu, rem, remu } from "./isa/arith.ts";
 import { decode } from "./isa/decode.ts";
-import { immB, immI, immJ, immS, immU } from "./isa/fields.ts";
+import { immediateOf } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
+import { BlockCache, type EngineStats } from "./jit/blocks.ts";
+import { ENDS_BLOCK } from "./jit/translate.ts";
 import {
   ACCESS_FETCH,
   ACCESS_LOAD,
@@ -205,7 +208,7 @@ export class Hart {
    * integer counted down in place of a double comparison per instruction. Every change of eventAt
    * resets it; each iteration retires at most one instruction, so counting down checks no later.
    */
-  private quiet = 0;
+  quiet = 0;
   /** Instructions retired per privilege (attributed on each privilege change). */
   readonly instretByPriv = new Float64Array(4);
   private privSince = 0;
@@ -225,22 +228,21 @@ export class Hart {
   /** Sdtrig address-match triggers (tselect/tdata1-3/tinfo), looked at on slow paths only. */
   readonly triggers = new Triggers();
 
-  // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment (0 when untranslated).
-  private fVpn = -1;
-  private fOff = 0;
-  private fIdx = 0;
-  private fHit = 0;
+  // Memos: page-number tag (-1 = empty), RAM byte offset of the page, TLB entry, hit increment
+  // (0 when untranslated). Translated blocks (jit/) use them as the interpreter does.
+  fVpn = -1;
+  fOff = 0;
+  fIdx = 0;
+  fHit = 0;
   private fDec: Int32Array = new Int32Array(0);
-  /** The I-TLB's `reorders` when the fetch memo's entry was last seen at the head of its set; -1 = unknown. */
-  private fOrder = -1;
-  private lVpn = -1;
-  private lOff = 0;
-  private lIdx = 0;
-  private lHit = 0;
-  private sVpn = -1;
-  private sOff = 0;
-  private sIdx = 0;
-  private sHit = 0;
+  lVpn = -1;
+  lOff = 0;
+  lIdx = 0;
+  lHit = 0;
+  sVpn = -1;
+  sOff = 0;
+  sIdx = 0;
+  sHit = 0;
   /** Result of the last translate(): TLB entry and hit increment. */
   private tIdx = 0;
   private tHit = 0;
@@ -249,6 +251,8 @@ export class Hart {
 
   /** Decoded-instruction cache, one per RAM page, created on first fetch. */
   private readonly decoded: (Int32Array | null)[];
+  /** Translated code (engine "jit"), or undefined for the interpreter alone. */
+  readonly jit: BlockCache | undefined;
   /** LR reservation (RAM byte offset of the reserved word), -1 when none. */
   reservation = -1;
   /**
@@ -258,8 +262,8 @@ export class Hart {
    */
   reservationAtTrap = -1;
 
-  /** Set when a slow path took a trap; the loop reloads pc and clears it. */
-  private trapped = false;
+  /** Set when a slow path took a trap; the loop (or a translated block) reloads pc and clears it. */
+  trapped = false;
   stopReason: StopReason | undefined;
   exitCode = 0;
   handler: MachineTrapHandler | undefined;
@@ -303,6 +307,26 @@ export class Hart {
     if (this.dtlb !== this.itlb) this.dtlb.onDrop = (i) => this.dropDataMemo(i);
     this.fIdx = this.itlb.scratch;
     this.lIdx = this.sIdx = this.dtlb.scratch;
+    if (!ENGINES.includes(this.config.engine))
+      throw new RangeError(`engine must be one of ${ENGINES.join(", ")} (got ${String(this.config.engine)})`);
+    this.jit = this.config.engine === "jit" ? new BlockCache(this) : undefined;
+  }
+
+  /** The decoded-instruction cache by RAM page (translated stores keep it coherent as the interpreter's do). */
+  get decodedPages(): (Int32Array | null)[] {
+    return this.decoded;
+  }
+
+  /** What the block translator did (zeros for the interpreter); not a machine counter. */
+  get engineStats(): EngineStats {
+    return (
+      this.jit?.stats ?? {
+        translatedInstructions: 0,
+        blocksTranslated: 0,
+        blocksCompiled: 0,
+        blocksDropped: 0,
+      }
+    );
   }
 
   private dropDataMemo(i: number): void {
@@ -398,6 +422,7 @@ export class Hart {
   /** Clear the decoded-instruction cache (e.g. after loading an image). */
   flushDecoded(): void {
     this.decoded.fill(null);
+    this.jit?.dropAll();
     this.fVpn = -1;
   }
 
@@ -405,6 +430,7 @@ export class Hart {
   forgetDecoded(page: number): void {
     const dec = this.decoded[page];
     if (dec !== null) dec.fill(0);
+    this.jit?.dropPage(page);
   }
 
   /**
@@ -427,6 +453,7 @@ export class Hart {
       this.ram32,
       this.decoded,
       this.fDec,
+      ...(this.jit ? [this.jit] : []),
       this.dirtyPages,
     ];
   }
@@ -737,7 +764,6 @@ export class Hart {
     this.fOff = off;
     this.fIdx = this.tIdx;
     this.fHit = this.tHit;
-    this.fOrder = -1;
     return true;
   }
 
@@ -765,7 +791,7 @@ export class Hart {
   }
 
   /** Loads that miss the memo or are misaligned. Returns the value (sign-extended as asked). */
-  private loadSlow(va: number, width: 1 | 2 | 4, signed: boolean): number {
+  loadSlow(va: number, width: 1 | 2 | 4, signed: boolean): number {
     if (this.triggers.armed && this.triggerFires(TRIGGER_LOAD, va)) {
       this.exception(CAUSE.BREAKPOINT, va);
       return 0;
@@ -805,7 +831,7 @@ export class Hart {
   }
 
   /** Stores that miss the memo or are misaligned; false after a fault. */
-  private storeSlow(va: number, width: 1 | 2 | 4, value: number): boolean {
+  storeSlow(va: number, width: 1 | 2 | 4, value: number): boolean {
     if (this.triggers.armed && this.triggerFires(TRIGGER_STORE, va)) {
       this.exception(CAUSE.BREAKPOINT, va);
       return false;
@@ -908,7 +934,10 @@ export class Hart {
     else this.ram[off] = value;
     this.dirtyPages.mark(off >>> 12);
     const dec = this.decoded[off >>> 12];
-    if (dec !== null) dec[(off & 0xffc) >>> 1] = 0;
+    if (dec !== null) {
+      dec[(off & 0xffc) >>> 1] = 0;
+      this.jit?.written(off);
+    }
   }
 
   /** LR, SC and AMOs: word-aligned RAM only (devices give access faults). */
@@ -1023,12 +1052,16 @@ export class Hart {
     const ram8 = this.ram8;
     const ramU8 = this.ram;
     const decoded = this.decoded;
+    const jit = this.jit;
     const itlb = this.itlb;
     const dtlb = this.dtlb;
     const ic = itlb.counters;
     const dc = dtlb.counters;
     let pc = this.pc | 0;
     let left = budget;
+    // Whether pc starts a basic block (after a jump, a branch, an instruction only the interpreter
+    // runs, a trap, or at a page start): only there is translated code looked for.
+    let boundary = true;
     this.quiet = 0;
 
     while (left > 0) {
@@ -1043,24 +1076,37 @@ export class Hart {
         if (this.fHit !== 0) {
           ic.lookups++;
           ic.hits++;
-          if (itlb.reorders !== this.fOrder) this.fetchRecency(itlb);
+          if (itlb.stamp[this.fIdx] !== itlb.newest) itlb.touch(this.fIdx);
         }
       } else {
         this.pc = pc >>> 0;
         if ((pc & 3) !== 0) {
           this.trap(CAUSE.MISALIGNED_FETCH, pc, false);
           pc = this.pc | 0;
+          boundary = true;
           continue;
         }
         if (!this.refillFetch()) {
+          pc = this.pc | 0;
+          boundary = true;
+          continue;
+        }
+      }
+      const slot = (pc & 0xffc) >>> 1;
+      // Translated code for this address runs here instead, from this instruction on (jit/blocks.ts).
+      if (jit !== undefined && (boundary || slot === 0) && pc >>> 12 === this.fVpn) {
+        const n = jit.run(pc, this.fOff >>> 12, slot >>> 1, Math.min(left, this.quiet));
+        if (n !== 0) {
+          left -= n - 1;
+          this.quiet -= n - 1;
           pc = this.pc | 0;
           continue;
         }
       }
       const dec = this.fDec;
-      const slot = (pc & 0xffc) >>> 1;
       let d = dec[slot];
       if (d === 0) d = this.predecode(dec, slot, pc);
+      boundary = ENDS_BLOCK[d & 0xff] !== 0;
       const imm = dec[slot + 1];
       const rd = (d >>> 8) & 63;
       const rs1 = (d >>> 14) & 31;
@@ -1178,7 +1224,10 @@ export class Hart {
             else if (width === 2) ramU16[off >>> 1] = x[rs2];
             else ramU8[off] = x[rs2];
             const cached = decoded[off >>> 12];
-            if (cached !== null) cached[(off & 0xffc) >>> 1] = 0;
+            if (cached !== null) {
+              cached[(off & 0xffc) >>> 1] = 0;
+              if (jit !== undefined) jit.written(off);
+            }
           } else {
             this.pc = pc >>> 0;
             this.storeSlow(va, width, x[rs2]);
@@ -1314,32 +1363,18 @@ export class Hart {
         case 55: // mulhu
           x[rd] = mulhu(x[rs1], x[rs2]);
           break;
-        case 56: {
-          // div: by zero gives -1, overflow gives the dividend (M extension, table 7.1)
-          const a = x[rs1];
-          const b = x[rs2];
-          x[rd] = b === 0 ? -1 : a === -0x8000_0000 && b === -1 ? a : (a / b) | 0;
+        case 56: // div
+          x[rd] = div(x[rs1], x[rs2]);
           break;
-        }
-        case 57: {
-          // divu
-          const b = x[rs2] >>> 0;
-          x[rd] = b === 0 ? -1 : (x[rs1] >>> 0) / b;
+        case 57: // divu
+          x[rd] = divu(x[rs1], x[rs2]);
           break;
-        }
-        case 58: {
-          // rem: by zero gives the dividend, overflow gives 0
-          const a = x[rs1];
-          const b = x[rs2];
-          x[rd] = b === 0 ? a : a === -0x8000_0000 && b === -1 ? 0 : a % b;
+        case 58: // rem
+          x[rd] = rem(x[rs1], x[rs2]);
           break;
-        }
-        case 59: {
-          // remu
-          const b = x[rs2] >>> 0;
-          x[rd] = b === 0 ? x[rs1] : (x[rs1] >>> 0) % b;
+        case 59: // remu
+          x[rd] = remu(x[rs1], x[rs2]);
           break;
-        }
         case 60: // lr.w
         case 61: // sc.w
         case 62: // amoswap.w
@@ -1384,6 +1419,7 @@ export class Hart {
       }
       if (this.trapped) {
         this.trapped = false;
+        boundary = true;
         pc = this.pc | 0;
       } else {
         pc = (pc + 4) | 0;
@@ -1402,19 +1438,12 @@ export class Hart {
     if (this.stopAtMark === kind) this.requestStop("mark");
   }
 
-  /** Make the fetch memo's entry the most recent of its set (a full lookup's hit would) and note the order. */
-  private fetchRecency(itlb: Tlb): void {
-    const fi = this.fIdx;
-    if (itlb.head[itlb.setOf[fi]] !== fi) itlb.touch(fi);
-    this.fOrder = itlb.reorders;
-  }
-
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */
   private memoHit(dc: { lookups: number; hits: number }, dtlb: Tlb, hit: number, i: number): void {
     if (hit === 0) return; // translation off: no TLB lookup happened
     dc.lookups++;
     dc.hits++;
-    if (dtlb.head[dtlb.setOf[i]] !== i) dtlb.touch(i);
+    dtlb.touch(i);
   }
 
   /** A taken branch to a misaligned target raises the exception at the branch; true then. */
@@ -1478,18 +1507,6 @@ function vectorTarget(tvec: number, cause: number, interrupt: boolean): number {
   return ((tvec & 3) === 1 && interrupt ? base + 4 * cause : base) >>> 0;
 }
 
-/** The immediate the interpreter wants in the cache slot, by the row's operand kinds. */
-function immediateOf(args: readonly string[], w: number): number {
-  if (args.includes("uimm")) return immU(w);
-  if (args.includes("joff")) return immJ(w);
-  if (args.includes("boff")) return immB(w);
-  if (args.includes("simm")) return immS(w);
-  if (args.includes("shamt")) return (w >>> 20) & 31;
-  if (args.includes("csr")) return w >>> 20;
-  if (args.includes("imm")) return immI(w);
-  return 0;
-}
-
 /** The value an AMO stores, from the old memory word `a` and rs2 `b`; `op` is the ISA table's op of the AMO (amoswap.w .. amomaxu.w). */
 export function amoResult(op: number, a: number, b: number): number {
   switch (op) {
@@ -1514,31 +1531,17 @@ export function amoResult(op: number, a: number, b: number): number {
   }
 }
 
-/** High 32 bits of the unsigned 64-bit product, in 16-bit limbs (exact in doubles). */
-export function mulhu(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
-  const lo = a0 * b0;
-  const mid1 = a1 * b0;
-  const mid2 = a0 * b1;
-  const carry = ((lo >>> 16) + (mid1 & 0xffff) + (mid2 & 0xffff)) >>> 16;
-  return (a1 * b1 + (mid1 >>> 16) + (mid2 >>> 16) + carry) | 0;
-}
-
-/** High 32 bits of the signed product: correct the unsigned one for negative operands. */
-export function mulh(a: number, b: number): number {
-  let h = mulhu(a, b);
-  if (a < 0) h = (h - b) | 0;
-  if (b < 0) h = (h - a) | 0;
-  return h;
-}
-
-/** High 32 bits of signed a times unsigned b. */
-export function mulhsu(a: number, b: number): number {
-  const h = mulhu(a, b);
-  return a < 0 ? (h - b) | 0 : h;
-}
-
-export { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, accessFaultCause, PRIV };
+export {
+  ACCESS_FETCH,
+  ACCESS_LOAD,
+  ACCESS_STORE,
+  accessFaultCause,
+  div,
+  divu,
+  mulh,
+  mulhsu,
+  mulhu,
+  PRIV,
+  rem,
+  remu,
+};

@@ -111,17 +111,17 @@ function csrValues(h: Hart): Record<string, number> {
 }
 
 function tlbView(t: Tlb): TlbView {
-  // Recency links and the generator are the TLB's own; read them without widening its interface.
-  const own = t as unknown as { next: Int32Array; rng: number };
-  const next = own.next;
+  // The random generator is the TLB's own; read it without widening its interface.
+  const own = t as unknown as { rng: number };
   const sets: TlbEntryView[][] = [];
   for (let s = 0; s < t.sets; s++) {
-    const order: TlbEntryView[] = [];
-    for (let i = t.head[s]; i >= 0; i = next[i]) {
-      if (t.kind[i] === 0) continue;
-      order.push([t.vpn[i], t.asid[i], t.ppn[i], t.flags[i], t.kind[i], t.spaceOf[i], t.gflags[i]]);
-    }
-    sets.push(order);
+    // Valid entries of the set, most recently used first (Tlb.stamp).
+    const ways: number[] = [];
+    for (let i = s * t.ways; i < (s + 1) * t.ways; i++) if (t.kind[i] !== 0) ways.push(i);
+    ways.sort((a, b) => t.stamp[b] - t.stamp[a]);
+    sets.push(
+      ways.map((i) => [t.vpn[i], t.asid[i], t.ppn[i], t.flags[i], t.kind[i], t.spaceOf[i], t.gflags[i]]),
+    );
   }
   return { sets, rng: own.rng };
 }

@@ -80,14 +80,17 @@ export class Tlb {
   /** The set of each entry; the scratch slot is alone in set `sets`. */
   readonly setOf: Int32Array;
   /**
-   * Recency order per set as a doubly linked list: head = most recently used,
-   * tail = next victim. Invalid entries are kept at the tail, so filling
-   * takes the tail and LRU hits and fills are O(1) at any associativity.
+   * Recency as a stamp per entry: a use stamps the entry with the next value
+   * of `newest`, a drop with the next value of `oldest` below every stamp,
+   * so within a set the largest stamp is the most recently used and the
+   * smallest the next victim (dropped entries first, the latest drop first),
+   * the order a move-to-front list keeps. A hit costs one comparison and at
+   * most one store, the same at any associativity; a fill scans its set.
    */
-  readonly head: Int32Array;
-  private readonly tail: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
+  readonly stamp: Float64Array;
+  /** The latest stamp given: an entry holding it is the most recent of its set already. */
+  newest = 0;
+  private oldest: number;
   /**
    * Content index (a CAM in software): key = VPN << 10 | ASID key, where the
    * ASID key is 512 for global entries and 0 for every entry when the TLB is
@@ -140,21 +143,17 @@ export class Tlb {
     this.flags = new Uint8Array(n);
     this.kind = new Uint8Array(n);
     this.setOf = new Int32Array(n);
-    this.prev = new Int32Array(n);
-    this.next = new Int32Array(n);
-    this.head = new Int32Array(this.sets + 1);
-    this.tail = new Int32Array(this.sets + 1);
+    this.stamp = new Float64Array(n);
+    // Empty sets fill from their last way down (each way older than the one before it).
     for (let set = 0; set <= this.sets; set++) {
       const first = set * this.ways;
       const last = set === this.sets ? first : first + this.ways - 1;
-      this.head[set] = first;
-      this.tail[set] = last;
       for (let i = first; i <= last; i++) {
         this.setOf[i] = set;
-        this.prev[i] = i === first ? -1 : i - 1;
-        this.next[i] = i === last ? -1 : i + 1;
+        this.stamp[i] = first - i - 1;
       }
     }
+    this.oldest = -n - 1;
     this.index = new IntMap(config.entries);
     this.megaIndex = new IntMap(config.entries);
     this.spaceIndex[0] = this.index;
@@ -175,13 +174,6 @@ export class Tlb {
     this.index = this.spaceIndex[space];
     this.megaIndex = this.spaceMega[space];
   }
-
-  /**
-   * Counts every change of recency order (each unlink: touch, demote, drop), modulo 2^30 so it stays
-   * a small integer. A memo that saw its entry at the head when this read n knows the entry is still
-   * the head while it reads n: the check per access is one comparison.
-   */
-  reorders = 0;
 
   /** Index of the scratch slot used by memos when translation is off (always its set's MRU). */
   get scratch(): number {
@@ -222,38 +214,26 @@ export class Tlb {
     return i;
   }
 
-  /** Make entry i the most recently used of its set. */
+  /**
+   * Make entry i the most recently used of its set. An entry holding the
+   * newest stamp already is: memos call this on every access they serve.
+   */
   touch(i: number): void {
-    const set = this.setOf[i];
-    if (this.head[set] === i) return;
-    this.unlink(i, set);
-    const h = this.head[set];
-    this.prev[i] = -1;
-    this.next[i] = h;
-    this.prev[h] = i;
-    this.head[set] = i;
+    if (this.stamp[i] !== this.newest) this.stamp[i] = ++this.newest;
   }
 
   /** Make entry i the least recently used of its set (the next victim). */
   private demote(i: number): void {
-    const set = this.setOf[i];
-    if (this.tail[set] === i) return;
-    this.unlink(i, set);
-    const t = this.tail[set];
-    this.next[i] = -1;
-    this.prev[i] = t;
-    this.next[t] = i;
-    this.tail[set] = i;
+    this.stamp[i] = --this.oldest;
   }
 
-  private unlink(i: number, set: number): void {
-    this.reorders = (this.reorders + 1) & 0x3fff_ffff;
-    const p = this.prev[i];
-    const n = this.next[i];
-    if (p >= 0) this.next[p] = n;
-    else this.head[set] = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail[set] = p;
+  /** The least recently used entry of a set (a dropped or never-filled one when there is one). */
+  private lru(set: number): number {
+    const first = set * this.ways;
+    const stamp = this.stamp;
+    let victim = first;
+    for (let i = first + 1; i < first + this.ways; i++) if (stamp[i] < stamp[victim]) victim = i;
+    return victim;
   }
 
   /**
@@ -283,7 +263,7 @@ export class Tlb {
   }
 
   private victim(set: number): number {
-    const lru = this.tail[set];
+    const lru = this.lru(set);
     if (this.kind[lru] === 0) return lru;
     this.counters.evictions++;
     if (this.config.replacement === "random") return set * this.ways + (this.nextRandom() % this.ways);

@@ -38,3 +38,15 @@ export const encJ = (off: number): number =>
   (((off >> 1) & 0x3ff) << 21) |
   (((off >> 11) & 1) << 20) |
   (((off >> 12) & 0xff) << 12);
+
+/** The immediate an instruction's row operates on, by its operand kinds (both engines decode it so). */
+export function immediateOf(args: readonly string[], w: number): number {
+  if (args.includes("uimm")) return immU(w);
+  if (args.includes("joff")) return immJ(w);
+  if (args.includes("boff")) return immB(w);
+  if (args.includes("simm")) return immS(w);
+  if (args.includes("shamt")) return (w >>> 20) & 31;
+  if (args.includes("csr")) return w >>> 20;
+  if (args.includes("imm")) return immI(w);
+  return 0;
+}
