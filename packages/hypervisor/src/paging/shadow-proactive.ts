@@ -22,7 +22,7 @@
  * sfence.vma needs no shadow work: every PTE write has already been applied
  * (and the machine TLB flushed for it), so it is only counted.
  */
-import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
+import { ACCESS_STORE, type Access, type ObjectState, RAM_BASE, restoreState } from "@shadowlab/emu-core";
 import { counterId } from "../counters.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
@@ -61,6 +61,13 @@ interface ProactiveShadow extends CachedShadow {
    * forgetting it costs what it depends on, not every tracked page.
    */
   readonly deps: number[];
+  /**
+   * What a fill already knows it registered, so that the fills that follow find it without a
+   * lookup: whether the root is among its parent entries, and the guest page registered as its
+   * level-0 table at each root index (gppn + 1; 0: unknown). Cleared when that entry goes.
+   */
+  rootListed: boolean;
+  readonly leafListed: Int32Array;
 }
 
 interface Parent {
@@ -69,13 +76,14 @@ interface Parent {
   index: number;
 }
 
-/** A guest page serving as a page table. */
+/** A guest page serving as a page table (its emulated writes are in ShadowProactive.ptWrites). */
 interface PtPage {
   /** Who depends on it, by parentKey (a page shared by thousands of address spaces is looked up in O(1)). */
   parents: Map<number, Parent>;
-  /** Emulated writes since it was last used as a page table. */
-  writes: number;
 }
+
+/** Guest-physical page number of guest RAM's first page (page tables are in guest RAM: the walk reads them). */
+const RAM_GPPN = RAM_BASE / 4096;
 
 const parentKey = (shadow: ProactiveShadow, index: number): number => shadow.id * 1025 + index + 1;
 
@@ -99,8 +107,13 @@ export class ShadowProactive implements PagingStrategy {
   readonly modes = SHADOW_MODES;
   private readonly cache: ShadowCache<ProactiveShadow>;
   private readonly ptPages = new Map<number, PtPage>();
-  /** Writable shadow mappings by guest page, so a page that becomes a page table can be write-protected everywhere. */
-  private readonly writable = new Map<number, WritableList>();
+  /**
+   * By guest RAM page (gppn - RAM_GPPN): emulated writes since the page was last used as a page
+   * table, -1 when it is not tracked (is ptPages.has, without hashing on every fill).
+   */
+  private readonly ptWrites: Int32Array;
+  /** Writable shadow mappings by guest RAM page, so a page that becomes a page table can be write-protected everywhere. */
+  private readonly writable: (WritableList | undefined)[];
   private active: ProactiveShadow | undefined;
   /** The guest root and view `active` was chosen for (-2: none): exits between switches skip the key and the cache. */
   private activeRoot = -2;
@@ -109,6 +122,21 @@ export class ShadowProactive implements PagingStrategy {
 
   constructor(private readonly core: ShadowCore) {
     this.cache = new ShadowCache<ProactiveShadow>(core, (e) => this.forget(e));
+    const guestPages = core.memory.size / 4096;
+    this.ptWrites = new Int32Array(guestPages).fill(-1);
+    this.writable = new Array<WritableList | undefined>(guestPages).fill(undefined);
+  }
+
+  /** Whether guest page `gppn` is tracked as a page table. */
+  private tracked(gppn: number): boolean {
+    const i = gppn - RAM_GPPN;
+    return i >= 0 && i < this.ptWrites.length && this.ptWrites[i] >= 0;
+  }
+
+  /** Stop tracking guest page `gppn` (its parent entries are gone). */
+  private untrack(gppn: number): void {
+    this.ptPages.delete(gppn);
+    this.ptWrites[gppn - RAM_GPPN] = -1;
   }
 
   private current(): ProactiveShadow {
@@ -123,7 +151,15 @@ export class ShadowProactive implements PagingStrategy {
     if (e) {
       if (e !== this.active) this.core.counters.bump(SHADOW_REUSED);
     } else {
-      e = this.cache.add({ key, table: this.core.newTable(), rootGppn, id: this.nextId++, deps: [] });
+      e = this.cache.add({
+        key,
+        table: this.core.newTable(),
+        rootGppn,
+        id: this.nextId++,
+        deps: [],
+        rootListed: false,
+        leafListed: new Int32Array(1024),
+      });
       this.cache.reclaim(e);
     }
     this.active = e;
@@ -163,7 +199,7 @@ export class ShadowProactive implements PagingStrategy {
       this.usedAsTable(w.rootPteAddr >>> 12, e, -1);
       if (!w.mega) this.usedAsTable(w.pteAddr >>> 12, e, (w.rootPteAddr & 0xfff) >>> 2);
     }
-    const readOnly = this.ptPages.has(gppn);
+    const readOnly = this.tracked(gppn);
     if (access === ACCESS_STORE && readOnly) return this.storeToTable(va, gppn);
     const flags = core.install(e.table, va, access, readOnly);
     if (!readOnly && (flags & W) !== 0) this.rememberWritable(gppn, e.table, va);
@@ -185,26 +221,40 @@ export class ShadowProactive implements PagingStrategy {
 
   /** Note that `gppn` serves `shadow` as a page table at `index`; protect it the first time. */
   private usedAsTable(gppn: number, shadow: ProactiveShadow, index: number): void {
+    const i = gppn - RAM_GPPN;
+    const listed = index < 0 ? shadow.rootListed : shadow.leafListed[index] === gppn + 1;
+    if (listed && this.ptWrites[i] >= 0) {
+      this.ptWrites[i] = 0; // the usual fill: tracked, and this parent already listed
+      return;
+    }
     let p = this.ptPages.get(gppn);
     if (!p) {
-      p = { parents: new Map(), writes: 0 };
+      p = { parents: new Map() };
       this.ptPages.set(gppn, p);
       this.core.counters.bump(SHADOW_PT_TRACKED);
       this.writeProtect(gppn);
     }
-    p.writes = 0;
+    this.ptWrites[i] = 0;
     const key = parentKey(shadow, index);
     if (!p.parents.has(key)) {
       p.parents.set(key, { shadow, index });
       shadow.deps.push(gppn, key);
     }
+    if (index < 0) shadow.rootListed = true;
+    else shadow.leafListed[index] = gppn + 1;
+  }
+
+  /** The parent entry (shadow, index) of page `gppn` is gone: forget that a fill listed it. */
+  private unlisted(gppn: number, shadow: ProactiveShadow, index: number): void {
+    if (index < 0) shadow.rootListed = false;
+    else if (shadow.leafListed[index] === gppn + 1) shadow.leafListed[index] = 0;
   }
 
   private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
-    let list = this.writable.get(gppn);
+    let list = this.writable[gppn - RAM_GPPN];
     if (!list) {
       list = { tables: [], vas: [], pruneAt: 8 };
-      this.writable.set(gppn, list);
+      this.writable[gppn - RAM_GPPN] = list;
     }
     list.tables.push(table);
     list.vas.push(va);
@@ -230,9 +280,9 @@ export class ShadowProactive implements PagingStrategy {
 
   /** Take write permission away from every shadow mapping of a guest page (active shadows or not). */
   private writeProtect(gppn: number): void {
-    const list = this.writable.get(gppn);
+    const list = this.writable[gppn - RAM_GPPN];
     if (!list) return;
-    this.writable.delete(gppn);
+    this.writable[gppn - RAM_GPPN] = undefined;
     for (let i = 0; i < list.tables.length; i++) {
       const table = list.tables[i];
       const va = list.vas[i];
@@ -253,7 +303,7 @@ export class ShadowProactive implements PagingStrategy {
     const c = this.core.counters;
     const p = this.ptPages.get(gppn);
     if (!p) return false;
-    if (++p.writes > FLOOD_WRITES) {
+    if (++this.ptWrites[gppn - RAM_GPPN] > FLOOD_WRITES) {
       c.bump(SHADOW_FLOODED);
       this.unshadow(gppn);
       return false;
@@ -291,9 +341,9 @@ export class ShadowProactive implements PagingStrategy {
     const child = oldPte >>> 10;
     const p = this.ptPages.get(child);
     if (!p) return;
-    p.parents.delete(parentKey(shadow, index));
+    if (p.parents.delete(parentKey(shadow, index))) this.unlisted(child, shadow, index);
     if (p.parents.size === 0) {
-      this.ptPages.delete(child);
+      this.untrack(child);
       this.core.counters.bump(SHADOW_UNSHADOWED);
     }
   }
@@ -302,9 +352,10 @@ export class ShadowProactive implements PagingStrategy {
   private unshadow(gppn: number): void {
     const p = this.ptPages.get(gppn);
     if (!p) return;
-    this.ptPages.delete(gppn);
+    this.untrack(gppn);
     this.core.counters.bump(SHADOW_UNSHADOWED);
     for (const { shadow, index } of [...p.parents.values()]) {
+      this.unlisted(gppn, shadow, index);
       if (index === -1) {
         this.cache.delete(shadow); // it was this shadow's root
       } else {
@@ -322,7 +373,7 @@ export class ShadowProactive implements PagingStrategy {
       const p = this.ptPages.get(e.deps[i]);
       if (p?.parents.get(e.deps[i + 1])?.shadow !== e) continue;
       p.parents.delete(e.deps[i + 1]);
-      if (p.parents.size === 0) this.ptPages.delete(e.deps[i]);
+      if (p.parents.size === 0) this.untrack(e.deps[i]);
     }
     if (this.active === e) {
       this.active = undefined;
@@ -346,6 +397,7 @@ export class ShadowProactive implements PagingStrategy {
   dispose(): void {
     this.cache.clear();
     this.ptPages.clear();
-    this.writable.clear();
+    this.ptWrites.fill(-1);
+    this.writable.fill(undefined);
   }
 }
