@@ -36,6 +36,7 @@ import {
   shadowFault,
   strategyCheckpoint,
 } from "./strategy.ts";
+import { WritableMappings } from "./writable-mappings.ts";
 
 // Counter ids, resolved once (counters.ts): counting builds no name.
 const SHADOW_REUSED = counterId("shadow.reused");
@@ -87,16 +88,6 @@ const RAM_GPPN = RAM_BASE / 4096;
 
 const parentKey = (shadow: ProactiveShadow, index: number): number => shadow.id * 1025 + index + 1;
 
-/**
- * Writable shadow mappings of one guest page, as parallel lists (a fill adds one without
- * allocating an object); pruned of stale ones when the lists double.
- */
-interface WritableList {
-  tables: ShadowTable[];
-  vas: number[];
-  pruneAt: number;
-}
-
 const V = 1;
 const R = 2;
 const W = 4;
@@ -113,7 +104,10 @@ export class ShadowProactive implements PagingStrategy {
    */
   private readonly ptWrites: Int32Array;
   /** Writable shadow mappings by guest RAM page, so a page that becomes a page table can be write-protected everywhere. */
-  private readonly writable: (WritableList | undefined)[];
+  private readonly writable: WritableMappings;
+  /** writeProtectOne, bound once (taking a page's mappings creates no closure). */
+  private readonly protectOne = (table: ShadowTable, va: number, page: number): void =>
+    this.writeProtectOne(table, va, page + RAM_GPPN);
   private active: ProactiveShadow | undefined;
   /** The guest root and view `active` was chosen for (-2: none): exits between switches skip the key and the cache. */
   private activeRoot = -2;
@@ -124,7 +118,9 @@ export class ShadowProactive implements PagingStrategy {
     this.cache = new ShadowCache<ProactiveShadow>(core, (e) => this.forget(e));
     const guestPages = core.memory.size / 4096;
     this.ptWrites = new Int32Array(guestPages).fill(-1);
-    this.writable = new Array<WritableList | undefined>(guestPages).fill(undefined);
+    this.writable = new WritableMappings(guestPages, (table, va, page) =>
+      this.mapsWritable(table, va, page + RAM_GPPN),
+    );
   }
 
   /** Whether guest page `gppn` is tracked as a page table. */
@@ -202,7 +198,7 @@ export class ShadowProactive implements PagingStrategy {
     const readOnly = this.tracked(gppn);
     if (access === ACCESS_STORE && readOnly) return this.storeToTable(va, gppn);
     const flags = core.install(e.table, va, access, readOnly);
-    if (!readOnly && (flags & W) !== 0) this.rememberWritable(gppn, e.table, va);
+    if (!readOnly && (flags & W) !== 0) this.writable.add(gppn - RAM_GPPN, e.table, va);
     this.cache.reclaim(e);
     return FAULT.FILLED;
   }
@@ -250,28 +246,6 @@ export class ShadowProactive implements PagingStrategy {
     else if (shadow.leafListed[index] === gppn + 1) shadow.leafListed[index] = 0;
   }
 
-  private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
-    let list = this.writable[gppn - RAM_GPPN];
-    if (!list) {
-      list = { tables: [], vas: [], pruneAt: 8 };
-      this.writable[gppn - RAM_GPPN] = list;
-    }
-    list.tables.push(table);
-    list.vas.push(va);
-    if (list.tables.length > list.pruneAt) {
-      // Amortized: prune only when the list has doubled since the last pruning (in place, order kept).
-      let n = 0;
-      for (let i = 0; i < list.tables.length; i++) {
-        if (!this.mapsWritable(list.tables[i], list.vas[i], gppn)) continue;
-        list.tables[n] = list.tables[i];
-        list.vas[n++] = list.vas[i];
-      }
-      list.tables.length = n;
-      list.vas.length = n;
-      list.pruneAt = Math.max(8, 2 * n);
-    }
-  }
-
   private mapsWritable(table: ShadowTable, va: number, gppn: number): boolean {
     if (table.destroyed) return false;
     const pte = table.get(va);
@@ -280,18 +254,16 @@ export class ShadowProactive implements PagingStrategy {
 
   /** Take write permission away from every shadow mapping of a guest page (active shadows or not). */
   private writeProtect(gppn: number): void {
-    const list = this.writable[gppn - RAM_GPPN];
-    if (!list) return;
-    this.writable[gppn - RAM_GPPN] = undefined;
-    for (let i = 0; i < list.tables.length; i++) {
-      const table = list.tables[i];
-      const va = list.vas[i];
-      if (!this.mapsWritable(table, va, gppn)) continue;
-      const pte = table.get(va);
-      table.set(va, pte >>> 10, pte & 0x3ff & ~W);
-      this.core.counters.bump(SHADOW_WRITE_PROTECTED);
-      if (table === this.active?.table) this.core.flushMachine(va);
-    }
+    this.writable.take(gppn - RAM_GPPN, this.protectOne);
+  }
+
+  /** One remembered mapping of a page becoming a page table: read-only from now on, if it still grants write. */
+  private writeProtectOne(table: ShadowTable, va: number, gppn: number): void {
+    if (!this.mapsWritable(table, va, gppn)) return;
+    const pte = table.get(va);
+    table.set(va, pte >>> 10, pte & 0x3ff & ~W);
+    this.core.counters.bump(SHADOW_WRITE_PROTECTED);
+    if (table === this.active?.table) this.core.flushMachine(va);
   }
 
   /**
@@ -398,6 +370,6 @@ export class ShadowProactive implements PagingStrategy {
     this.cache.clear();
     this.ptPages.clear();
     this.ptWrites.fill(-1);
-    this.writable.fill(undefined);
+    this.writable.clear();
   }
 }
