@@ -113,6 +113,8 @@ export class ShadowProactive implements PagingStrategy {
   private activeRoot = -2;
   private activeView = -1;
   private nextId = 0;
+  /** Scratch for guestPteWrite: the parents of the page written. */
+  private readonly parentsNow: Parent[] = [];
 
   constructor(private readonly core: ShadowCore) {
     this.cache = new ShadowCache<ProactiveShadow>(core, (e) => this.forget(e));
@@ -293,7 +295,14 @@ export class ShadowProactive implements PagingStrategy {
     c.bump(EXIT_WP_FAULT);
     c.bump(SHADOW_PTE_WRITE);
     const j = (pteAddr & 0xfff) >>> 2;
-    for (const { shadow, index } of [...p.parents.values()]) {
+    // The parents as they are now (releaseChild may edit them when a root maps itself as a
+    // level-0 table), copied into a reused array: the exit allocates nothing.
+    const parents = this.parentsNow;
+    let n = 0;
+    for (const parent of p.parents.values()) parents[n++] = parent;
+    for (let k = 0; k < n; k++) {
+      const { shadow, index } = parents[k];
+      parents[k] = undefined as unknown as Parent; // hold no shadow past this exit
       if (index === -1) {
         c.bump(SHADOW_ENTRIES_FLUSHED, shadow.table.dropRegion(j));
         this.releaseChild(old, shadow, j);
