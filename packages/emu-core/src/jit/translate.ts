@@ -28,7 +28,7 @@
 import { CAUSE } from "../csr.ts";
 import { decode } from "../isa/decode.ts";
 import { immediateOf } from "../isa/fields.ts";
-import { SEMANTICS, type Semantics } from "../isa/semantics.ts";
+import { SEMANTICS, SEMANTICS_HELPERS, type Semantics } from "../isa/semantics.ts";
 import { OP_ILLEGAL } from "../isa/table.ts";
 
 /** Longest block: the run loop needs this many instructions of budget and event slack to enter it. */
@@ -101,13 +101,7 @@ export const BLOCK_SCOPE = [
   "ic",
   "dc",
   "jit",
-  "mulh",
-  "mulhsu",
-  "mulhu",
-  "div",
-  "divu",
-  "rem",
-  "remu",
+  ...SEMANTICS_HELPERS,
 ] as const;
 
 /**
