@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Assembler, EXIT_STUCK, EXIT_USAGE, type Image, Machine, writeElf } from "@shadowlab/emu-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli.ts";
 import { Hypervisor } from "../src/monitor.ts";
 import { strategyNames } from "../src/paging/registry.ts";
+import { cli } from "./support/cli.ts";
 import { bootStub, TEST_DEVICE, UART } from "./support/guests.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shadowlab-hv-cli-"));
@@ -34,13 +34,6 @@ function file(image: Image): string {
   const p = join(dir, `g${n++}.elf`);
   writeFileSync(p, writeElf(image));
   return p;
-}
-
-async function cli(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
-  return { code, stdout, stderr, errLines: stderr.split("\n").filter(Boolean) };
 }
 
 describe("shadowlab-hv run", () => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Assembler, EXIT_USAGE, writeElf } from "@shadowlab/emu-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../src/cli.ts";
+import { cli } from "./support/cli.ts";
 import { bootStub, TEST_DEVICE, UART } from "./support/guests.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shadowlab-hv-engine-"));
@@ -25,13 +25,6 @@ function guestFile(): string {
   const p = join(dir, "ok.elf");
   writeFileSync(p, writeElf(a.assemble()));
   return p;
-}
-
-async function cli(...argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t) });
-  return { code, stdout, stderr, errLines: stderr.split("\n").filter(Boolean) };
 }
 
 const RUNS: [string, string[]][] = [
