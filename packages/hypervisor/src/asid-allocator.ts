@@ -11,8 +11,13 @@
  * ASID 0 and the monitor flushes at each switch.
  */
 import type { Hart } from "@shadowlab/emu-core";
-import type { HvCounters } from "./counters.ts";
+import { counterId, type HvCounters } from "./counters.ts";
 import { machineFence } from "./machine-fence.ts";
+
+// Counter ids, resolved once (counters.ts): counting builds no name.
+const ASID_RECYCLE = counterId("asid.recycle");
+const ASID_ALLOC = counterId("asid.alloc");
+const FLUSH_ALL = counterId("tlb_flush.all");
 
 export interface AsidHolder {
   masid: number;
@@ -40,13 +45,13 @@ export class AsidAllocator {
     if (this.next > this.max) {
       this.generation++;
       this.next = 1;
-      this.counters.add("asid.recycle");
-      this.counters.add("tlb_flush.all");
+      this.counters.bump(ASID_RECYCLE);
+      this.counters.bump(FLUSH_ALL);
       machineFence(this.hart, false, 0, false, 0);
     }
     h.masid = this.next++;
     h.masidGeneration = this.generation;
-    this.counters.add("asid.alloc");
+    this.counters.bump(ASID_ALLOC);
     return h.masid;
   }
 

@@ -22,6 +22,8 @@ export class ShadowTable {
   private readonly live = new Int16Array(1024);
   private liveCount = 0;
   private readonly livePos = new Int16Array(1024).fill(-1);
+  /** Valid entries in each level-0 table: dropping a region counts its entries without reading 1,024 slots. */
+  private readonly leafEntries = new Int16Array(1024);
   /** Root indexes holding entries split from a guest megapage (a fence by address inside it names them all). */
   private readonly mega = new Uint8Array(1024);
   /** Valid leaf entries currently installed. */
@@ -77,7 +79,10 @@ export class ShadowTable {
     const at = this.leafAddr(va, true);
     if (fromMega) this.mega[va >>> 22] = 1;
     const old = this.hart.readPhys(at, 4) ?? 0;
-    if ((old & V) === 0) this.entries++;
+    if ((old & V) === 0) {
+      this.entries++;
+      this.leafEntries[va >>> 22]++;
+    }
     this.hart.writePhys(at, 4, ((ppn << 10) | flags) >>> 0);
     return old;
   }
@@ -90,6 +95,7 @@ export class ShadowTable {
     if ((old & V) === 0) return false;
     this.hart.writePhys(at, 4, 0);
     this.entries--;
+    this.leafEntries[va >>> 22]--;
     return true;
   }
 
@@ -113,9 +119,8 @@ export class ShadowTable {
   dropRegion(i: number): number {
     const leaf = this.leaves[i];
     if (leaf === 0) return 0;
-    let dropped = 0;
-    for (let j = 0; j < 1024; j++)
-      if (((this.hart.readPhys(leaf * 4096 + j * 4, 4) ?? 0) & V) !== 0) dropped++;
+    const dropped = this.leafEntries[i];
+    this.leafEntries[i] = 0;
     this.pages.release(leaf);
     this.leaves[i] = 0;
     this.mega[i] = 0;
@@ -160,6 +165,7 @@ export class ShadowTable {
       const i = live[k];
       this.pages.release(this.leaves[i]);
       this.leaves[i] = 0;
+      this.leafEntries[i] = 0;
       this.mega[i] = 0;
       this.livePos[i] = -1;
       this.hart.writePhys(this.root * 4096 + i * 4, 4, 0);

@@ -22,7 +22,7 @@
  * sfence.vma needs no shadow work: every PTE write has already been applied
  * (and the machine TLB flushed for it), so it is only counted.
  */
-import { ACCESS_STORE, type Access, type ObjectState, restoreState } from "@shadowlab/emu-core";
+import { ACCESS_STORE, type Access, type ObjectState, RAM_BASE, restoreState } from "@shadowlab/emu-core";
 import { counterId } from "../counters.ts";
 import { type CachedShadow, ShadowCache } from "../shadow-cache.ts";
 import type { ShadowCore } from "../shadow-core.ts";
@@ -36,6 +36,7 @@ import {
   shadowFault,
   strategyCheckpoint,
 } from "./strategy.ts";
+import { WritableMappings } from "./writable-mappings.ts";
 
 // Counter ids, resolved once (counters.ts): counting builds no name.
 const SHADOW_REUSED = counterId("shadow.reused");
@@ -61,6 +62,13 @@ interface ProactiveShadow extends CachedShadow {
    * forgetting it costs what it depends on, not every tracked page.
    */
   readonly deps: number[];
+  /**
+   * What a fill already knows it registered, so that the fills that follow find it without a
+   * lookup: whether the root is among its parent entries, and the guest page registered as its
+   * level-0 table at each root index (gppn + 1; 0: unknown). Cleared when that entry goes.
+   */
+  rootListed: boolean;
+  readonly leafListed: Int32Array;
 }
 
 interface Parent {
@@ -69,25 +77,16 @@ interface Parent {
   index: number;
 }
 
-/** A guest page serving as a page table. */
+/** A guest page serving as a page table (its emulated writes are in ShadowProactive.ptWrites). */
 interface PtPage {
   /** Who depends on it, by parentKey (a page shared by thousands of address spaces is looked up in O(1)). */
   parents: Map<number, Parent>;
-  /** Emulated writes since it was last used as a page table. */
-  writes: number;
 }
+
+/** Guest-physical page number of guest RAM's first page (page tables are in guest RAM: the walk reads them). */
+const RAM_GPPN = RAM_BASE / 4096;
 
 const parentKey = (shadow: ProactiveShadow, index: number): number => shadow.id * 1025 + index + 1;
-
-/**
- * Writable shadow mappings of one guest page, as parallel lists (a fill adds one without
- * allocating an object); pruned of stale ones when the lists double.
- */
-interface WritableList {
-  tables: ShadowTable[];
-  vas: number[];
-  pruneAt: number;
-}
 
 const V = 1;
 const R = 2;
@@ -99,16 +98,43 @@ export class ShadowProactive implements PagingStrategy {
   readonly modes = SHADOW_MODES;
   private readonly cache: ShadowCache<ProactiveShadow>;
   private readonly ptPages = new Map<number, PtPage>();
-  /** Writable shadow mappings by guest page, so a page that becomes a page table can be write-protected everywhere. */
-  private readonly writable = new Map<number, WritableList>();
+  /**
+   * By guest RAM page (gppn - RAM_GPPN): emulated writes since the page was last used as a page
+   * table, -1 when it is not tracked (is ptPages.has, without hashing on every fill).
+   */
+  private readonly ptWrites: Int32Array;
+  /** Writable shadow mappings by guest RAM page, so a page that becomes a page table can be write-protected everywhere. */
+  private readonly writable: WritableMappings;
+  /** writeProtectOne, bound once (taking a page's mappings creates no closure). */
+  private readonly protectOne = (table: ShadowTable, va: number, page: number): void =>
+    this.writeProtectOne(table, va, page + RAM_GPPN);
   private active: ProactiveShadow | undefined;
   /** The guest root and view `active` was chosen for (-2: none): exits between switches skip the key and the cache. */
   private activeRoot = -2;
   private activeView = -1;
   private nextId = 0;
+  /** Scratch for guestPteWrite: the parents of the page written. */
+  private readonly parentsNow: Parent[] = [];
 
   constructor(private readonly core: ShadowCore) {
     this.cache = new ShadowCache<ProactiveShadow>(core, (e) => this.forget(e));
+    const guestPages = core.memory.size / 4096;
+    this.ptWrites = new Int32Array(guestPages).fill(-1);
+    this.writable = new WritableMappings(guestPages, (table, va, page) =>
+      this.mapsWritable(table, va, page + RAM_GPPN),
+    );
+  }
+
+  /** Whether guest page `gppn` is tracked as a page table. */
+  private tracked(gppn: number): boolean {
+    const i = gppn - RAM_GPPN;
+    return i >= 0 && i < this.ptWrites.length && this.ptWrites[i] >= 0;
+  }
+
+  /** Stop tracking guest page `gppn` (its parent entries are gone). */
+  private untrack(gppn: number): void {
+    this.ptPages.delete(gppn);
+    this.ptWrites[gppn - RAM_GPPN] = -1;
   }
 
   private current(): ProactiveShadow {
@@ -123,7 +149,15 @@ export class ShadowProactive implements PagingStrategy {
     if (e) {
       if (e !== this.active) this.core.counters.bump(SHADOW_REUSED);
     } else {
-      e = this.cache.add({ key, table: this.core.newTable(), rootGppn, id: this.nextId++, deps: [] });
+      e = this.cache.add({
+        key,
+        table: this.core.newTable(),
+        rootGppn,
+        id: this.nextId++,
+        deps: [],
+        rootListed: false,
+        leafListed: new Int32Array(1024),
+      });
       this.cache.reclaim(e);
     }
     this.active = e;
@@ -163,10 +197,10 @@ export class ShadowProactive implements PagingStrategy {
       this.usedAsTable(w.rootPteAddr >>> 12, e, -1);
       if (!w.mega) this.usedAsTable(w.pteAddr >>> 12, e, (w.rootPteAddr & 0xfff) >>> 2);
     }
-    const readOnly = this.ptPages.has(gppn);
+    const readOnly = this.tracked(gppn);
     if (access === ACCESS_STORE && readOnly) return this.storeToTable(va, gppn);
     const flags = core.install(e.table, va, access, readOnly);
-    if (!readOnly && (flags & W) !== 0) this.rememberWritable(gppn, e.table, va);
+    if (!readOnly && (flags & W) !== 0) this.writable.add(gppn - RAM_GPPN, e.table, va);
     this.cache.reclaim(e);
     return FAULT.FILLED;
   }
@@ -185,41 +219,33 @@ export class ShadowProactive implements PagingStrategy {
 
   /** Note that `gppn` serves `shadow` as a page table at `index`; protect it the first time. */
   private usedAsTable(gppn: number, shadow: ProactiveShadow, index: number): void {
+    const i = gppn - RAM_GPPN;
+    const listed = index < 0 ? shadow.rootListed : shadow.leafListed[index] === gppn + 1;
+    if (listed && this.ptWrites[i] >= 0) {
+      this.ptWrites[i] = 0; // the usual fill: tracked, and this parent already listed
+      return;
+    }
     let p = this.ptPages.get(gppn);
     if (!p) {
-      p = { parents: new Map(), writes: 0 };
+      p = { parents: new Map() };
       this.ptPages.set(gppn, p);
       this.core.counters.bump(SHADOW_PT_TRACKED);
       this.writeProtect(gppn);
     }
-    p.writes = 0;
+    this.ptWrites[i] = 0;
     const key = parentKey(shadow, index);
     if (!p.parents.has(key)) {
       p.parents.set(key, { shadow, index });
       shadow.deps.push(gppn, key);
     }
+    if (index < 0) shadow.rootListed = true;
+    else shadow.leafListed[index] = gppn + 1;
   }
 
-  private rememberWritable(gppn: number, table: ShadowTable, va: number): void {
-    let list = this.writable.get(gppn);
-    if (!list) {
-      list = { tables: [], vas: [], pruneAt: 8 };
-      this.writable.set(gppn, list);
-    }
-    list.tables.push(table);
-    list.vas.push(va);
-    if (list.tables.length > list.pruneAt) {
-      // Amortized: prune only when the list has doubled since the last pruning (in place, order kept).
-      let n = 0;
-      for (let i = 0; i < list.tables.length; i++) {
-        if (!this.mapsWritable(list.tables[i], list.vas[i], gppn)) continue;
-        list.tables[n] = list.tables[i];
-        list.vas[n++] = list.vas[i];
-      }
-      list.tables.length = n;
-      list.vas.length = n;
-      list.pruneAt = Math.max(8, 2 * n);
-    }
+  /** The parent entry (shadow, index) of page `gppn` is gone: forget that a fill listed it. */
+  private unlisted(gppn: number, shadow: ProactiveShadow, index: number): void {
+    if (index < 0) shadow.rootListed = false;
+    else if (shadow.leafListed[index] === gppn + 1) shadow.leafListed[index] = 0;
   }
 
   private mapsWritable(table: ShadowTable, va: number, gppn: number): boolean {
@@ -230,18 +256,16 @@ export class ShadowProactive implements PagingStrategy {
 
   /** Take write permission away from every shadow mapping of a guest page (active shadows or not). */
   private writeProtect(gppn: number): void {
-    const list = this.writable.get(gppn);
-    if (!list) return;
-    this.writable.delete(gppn);
-    for (let i = 0; i < list.tables.length; i++) {
-      const table = list.tables[i];
-      const va = list.vas[i];
-      if (!this.mapsWritable(table, va, gppn)) continue;
-      const pte = table.get(va);
-      table.set(va, pte >>> 10, pte & 0x3ff & ~W);
-      this.core.counters.bump(SHADOW_WRITE_PROTECTED);
-      if (table === this.active?.table) this.core.flushMachine(va);
-    }
+    this.writable.take(gppn - RAM_GPPN, this.protectOne);
+  }
+
+  /** One remembered mapping of a page becoming a page table: read-only from now on, if it still grants write. */
+  private writeProtectOne(table: ShadowTable, va: number, gppn: number): void {
+    if (!this.mapsWritable(table, va, gppn)) return;
+    const pte = table.get(va);
+    table.set(va, pte >>> 10, pte & 0x3ff & ~W);
+    this.core.counters.bump(SHADOW_WRITE_PROTECTED);
+    if (table === this.active?.table) this.core.flushMachine(va);
   }
 
   /**
@@ -253,7 +277,7 @@ export class ShadowProactive implements PagingStrategy {
     const c = this.core.counters;
     const p = this.ptPages.get(gppn);
     if (!p) return false;
-    if (++p.writes > FLOOD_WRITES) {
+    if (++this.ptWrites[gppn - RAM_GPPN] > FLOOD_WRITES) {
       c.bump(SHADOW_FLOODED);
       this.unshadow(gppn);
       return false;
@@ -271,7 +295,14 @@ export class ShadowProactive implements PagingStrategy {
     c.bump(EXIT_WP_FAULT);
     c.bump(SHADOW_PTE_WRITE);
     const j = (pteAddr & 0xfff) >>> 2;
-    for (const { shadow, index } of [...p.parents.values()]) {
+    // The parents as they are now (releaseChild may edit them when a root maps itself as a
+    // level-0 table), copied into a reused array: the exit allocates nothing.
+    const parents = this.parentsNow;
+    let n = 0;
+    for (const parent of p.parents.values()) parents[n++] = parent;
+    for (let k = 0; k < n; k++) {
+      const { shadow, index } = parents[k];
+      parents[k] = undefined as unknown as Parent; // hold no shadow past this exit
       if (index === -1) {
         c.bump(SHADOW_ENTRIES_FLUSHED, shadow.table.dropRegion(j));
         this.releaseChild(old, shadow, j);
@@ -291,9 +322,9 @@ export class ShadowProactive implements PagingStrategy {
     const child = oldPte >>> 10;
     const p = this.ptPages.get(child);
     if (!p) return;
-    p.parents.delete(parentKey(shadow, index));
+    if (p.parents.delete(parentKey(shadow, index))) this.unlisted(child, shadow, index);
     if (p.parents.size === 0) {
-      this.ptPages.delete(child);
+      this.untrack(child);
       this.core.counters.bump(SHADOW_UNSHADOWED);
     }
   }
@@ -302,9 +333,10 @@ export class ShadowProactive implements PagingStrategy {
   private unshadow(gppn: number): void {
     const p = this.ptPages.get(gppn);
     if (!p) return;
-    this.ptPages.delete(gppn);
+    this.untrack(gppn);
     this.core.counters.bump(SHADOW_UNSHADOWED);
     for (const { shadow, index } of [...p.parents.values()]) {
+      this.unlisted(gppn, shadow, index);
       if (index === -1) {
         this.cache.delete(shadow); // it was this shadow's root
       } else {
@@ -322,7 +354,7 @@ export class ShadowProactive implements PagingStrategy {
       const p = this.ptPages.get(e.deps[i]);
       if (p?.parents.get(e.deps[i + 1])?.shadow !== e) continue;
       p.parents.delete(e.deps[i + 1]);
-      if (p.parents.size === 0) this.ptPages.delete(e.deps[i]);
+      if (p.parents.size === 0) this.untrack(e.deps[i]);
     }
     if (this.active === e) {
       this.active = undefined;
@@ -346,6 +378,7 @@ export class ShadowProactive implements PagingStrategy {
   dispose(): void {
     this.cache.clear();
     this.ptPages.clear();
+    this.ptWrites.fill(-1);
     this.writable.clear();
   }
 }
