@@ -141,3 +141,32 @@ describe("two workload kernels at once", () => {
     },
   );
 });
+
+describe("a nested guest between two slices of a shadow guest in hw mode", () => {
+  // Nested runs under its own VMID and its own vsatp; the shadow guest's translations stay in VMID 0,
+  // so switching back to the same shadow needs no fence: the shadow guest pays exactly the
+  // switch-time fences it pays alone.
+  it.each(["shadow-ondemand", "shadow-proactive"])(
+    "%s keeps its TLB entries across the nested guest's slices",
+    (s) => {
+      const config = {
+        mode: "hw" as const,
+        slice: 20_000,
+        guestRamSize: GUEST_RAM,
+        machine: { ramSize: 96 << 20 },
+      };
+      const alone = new Hypervisor(config);
+      alone.addGuest(kernels[1], s);
+      const a = alone.run({ maxInstructions: 5_000_000 });
+      expect(a.guests[0].state).toBe("exited");
+      const paired = new Hypervisor(config);
+      paired.addGuest(kernels[1], s);
+      paired.addGuest(kernels[1], "nested");
+      const p = paired.run({ maxInstructions: 5_000_000 });
+      expect(p.guests.map((g) => g.output)).toEqual([a.guests[0].output, a.guests[0].output]);
+      expect(p.stats.extra["hv.guest_switch"]).toBeGreaterThan(5);
+      // (A counter that never moved is absent.)
+      expect(p.stats.extra["hv.tlb_flush.switch"] ?? 0).toBe(a.stats.extra["hv.tlb_flush.switch"] ?? 0);
+    },
+  );
+});
