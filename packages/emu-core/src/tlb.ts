@@ -80,17 +80,29 @@ export class Tlb {
   /** The set of each entry; the scratch slot is alone in set `sets`. */
   readonly setOf: Int32Array;
   /**
-   * Recency as a stamp per entry: a use stamps the entry with the next value
-   * of `newest`, a drop with the next value of `oldest` below every stamp,
-   * so within a set the largest stamp is the most recently used and the
-   * smallest the next victim (dropped entries first, the latest drop first),
-   * the order a move-to-front list keeps. A hit costs one comparison and at
-   * most one store, the same at any associativity; a fill scans its set.
+   * Recency, kept in two parts so that a hit costs a comparison and at most a
+   * store or two, and a fill O(1) plus the entries used since the last fill:
+   * - a move-to-front list per set (head = most recently used, tail = next
+   *   victim; invalid entries kept at the tail), exact as of the set's last
+   *   reconciliation;
+   * - a stamp per entry: a use gives the entry the next value of `newest`
+   *   and, the first time since the reconciliation, lists it as used.
+   * Before a set picks a victim (or loses an entry), its used entries move to
+   * the front in stamp order: the list is then the order a move-to-front on
+   * every use would have made.
    */
   readonly stamp: Float64Array;
   /** The latest stamp given: an entry holding it is the most recent of its set already. */
   newest = 0;
-  private oldest: number;
+  readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  /** Per entry: used since its set's last reconciliation. */
+  readonly used: Uint8Array;
+  /** Per set, from index set * ways: the entries used since the last reconciliation. */
+  private readonly usedList: Int32Array;
+  private readonly usedCount: Int32Array;
   /**
    * Content index (a CAM in software): key = VPN << 10 | ASID key, where the
    * ASID key is 512 for global entries and 0 for every entry when the TLB is
@@ -143,17 +155,25 @@ export class Tlb {
     this.flags = new Uint8Array(n);
     this.kind = new Uint8Array(n);
     this.setOf = new Int32Array(n);
-    this.stamp = new Float64Array(n);
-    // Empty sets fill from their last way down (each way older than the one before it).
+    this.stamp = new Float64Array(n).fill(-1); // below every stamp a use gives
+    this.prev = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.head = new Int32Array(this.sets + 1);
+    this.tail = new Int32Array(this.sets + 1);
+    this.used = new Uint8Array(n);
+    this.usedList = new Int32Array(n);
+    this.usedCount = new Int32Array(this.sets + 1);
     for (let set = 0; set <= this.sets; set++) {
       const first = set * this.ways;
       const last = set === this.sets ? first : first + this.ways - 1;
+      this.head[set] = first;
+      this.tail[set] = last;
       for (let i = first; i <= last; i++) {
         this.setOf[i] = set;
-        this.stamp[i] = first - i - 1;
+        this.prev[i] = i === first ? -1 : i - 1;
+        this.next[i] = i === last ? -1 : i + 1;
       }
     }
-    this.oldest = -n - 1;
     this.index = new IntMap(config.entries);
     this.megaIndex = new IntMap(config.entries);
     this.spaceIndex[0] = this.index;
@@ -216,24 +236,86 @@ export class Tlb {
 
   /**
    * Make entry i the most recently used of its set. An entry holding the
-   * newest stamp already is: memos call this on every access they serve.
+   * newest stamp already is (memos call this on the accesses they serve, or
+   * compare the stamp themselves first).
    */
   touch(i: number): void {
-    if (this.stamp[i] !== this.newest) this.stamp[i] = ++this.newest;
+    if (this.stamp[i] === this.newest) return;
+    this.stamp[i] = ++this.newest;
+    if (this.used[i] === 0) this.markUsed(i);
+  }
+
+  /** List entry i as used since its set's reconciliation (a hit path that stamped it inline calls this when used[i] is 0). */
+  markUsed(i: number): void {
+    this.used[i] = 1;
+    const set = this.setOf[i];
+    this.usedList[set * this.ways + this.usedCount[set]++] = i;
+  }
+
+  /** Bring a set's list up to date: its used entries to the front, the most recent first. */
+  private reconcile(set: number): void {
+    const n = this.usedCount[set];
+    if (n === 0) return;
+    const list = this.usedList;
+    const stamp = this.stamp;
+    const first = set * this.ways;
+    // Insertion sort by stamp, ascending: the entries used since the last fill are few.
+    for (let a = first + 1; a < first + n; a++) {
+      const e = list[a];
+      const key = stamp[e];
+      let b = a - 1;
+      while (b >= first && stamp[list[b]] > key) {
+        list[b + 1] = list[b];
+        b--;
+      }
+      list[b + 1] = e;
+    }
+    for (let a = first; a < first + n; a++) {
+      const e = list[a];
+      this.used[e] = 0;
+      this.toFront(e, set);
+    }
+    this.usedCount[set] = 0;
+  }
+
+  private toFront(i: number, set: number): void {
+    if (this.head[set] === i) return;
+    this.unlink(i, set);
+    const h = this.head[set];
+    this.prev[i] = -1;
+    this.next[i] = h;
+    this.prev[h] = i;
+    this.head[set] = i;
   }
 
   /** Make entry i the least recently used of its set (the next victim). */
   private demote(i: number): void {
-    this.stamp[i] = --this.oldest;
+    const set = this.setOf[i];
+    this.reconcile(set);
+    // No longer the most recent, whatever its stamp said: its next use must move it.
+    this.stamp[i] = -1;
+    if (this.tail[set] === i) return;
+    this.unlink(i, set);
+    const t = this.tail[set];
+    this.next[i] = -1;
+    this.prev[i] = t;
+    this.next[t] = i;
+    this.tail[set] = i;
+  }
+
+  private unlink(i: number, set: number): void {
+    const p = this.prev[i];
+    const n = this.next[i];
+    if (p >= 0) this.next[p] = n;
+    else this.head[set] = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail[set] = p;
   }
 
   /** The least recently used entry of a set (a dropped or never-filled one when there is one). */
   private lru(set: number): number {
-    const first = set * this.ways;
-    const stamp = this.stamp;
-    let victim = first;
-    for (let i = first + 1; i < first + this.ways; i++) if (stamp[i] < stamp[victim]) victim = i;
-    return victim;
+    this.reconcile(set);
+    return this.tail[set];
   }
 
   /**

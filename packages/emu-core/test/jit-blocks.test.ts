@@ -23,8 +23,12 @@ function image(body: string): Image {
   return a.assemble();
 }
 
+/** Translation after a few dispatches, so that these short guests run both interpreted and translated. */
+const HOT = 4;
+
 function boot(img: Image, engine: Engine, config: Partial<MachineConfig> = {}): Machine {
   const m = new Machine({ ramSize: 4 << 20, ...config, engine });
+  if (m.hart.jit !== undefined) m.hart.jit.hot = HOT;
   m.load(img);
   return m;
 }

@@ -360,8 +360,9 @@ function owed(fetches: number): string {
 
 /** A data access served by a memo: the TLB hit it stands for, and the entry made most recent (hart.ts memoHit). */
 function dataHit(idx: string): string {
-  return `dc.lookups++; dc.hits++; const e = ${idx}; if (dtlb.stamp[e] !== dtlb.newest) dtlb.stamp[e] = ++dtlb.newest;`;
+  return `dc.lookups++; dc.hits++; const e = ${idx}; if (dtlb.stamp[e] !== dtlb.newest) { dtlb.stamp[e] = ++dtlb.newest; if (dtlb.used[e] === 0) dtlb.markUsed(e); }`;
 }
 
 /** A fetch served by the fetch memo makes its entry the most recent (Tlb.touch, inline). */
-const FETCH_TOUCH = "const f = h.fIdx; if (itlb.stamp[f] !== itlb.newest) itlb.stamp[f] = ++itlb.newest;";
+const FETCH_TOUCH =
+  "const f = h.fIdx; if (itlb.stamp[f] !== itlb.newest) { itlb.stamp[f] = ++itlb.newest; if (itlb.used[f] === 0) itlb.markUsed(f); }";
