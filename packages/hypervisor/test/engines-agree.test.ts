@@ -105,12 +105,7 @@ describe("two guests time-sliced on one machine, slices of an odd length", () =>
   const images = ["ctxswitch", "preempt"].map(
     (w) => (CASES.find((c) => c.name.startsWith(w)) ?? CASES[0]).image,
   );
-  // Two guests in hw mode under shadow-ondemand or shadow-proactive do not both finish yet (one
-  // loops on reflected fetch page faults, though each finishes alone); those pairs join once fixed.
-  const working = allTargets().filter(
-    (t) => t.mode === "trap" || !/^shadow-(ondemand|proactive)$/.test(t.strategy),
-  );
-  it.each(working)("$strategy in $mode mode", (t) => {
+  it.each(allTargets())("$strategy in $mode mode", (t) => {
     const hvs = new Map<Engine, Hypervisor>();
     const pair = new EnginePair((engine) => {
       const hv = new Hypervisor({

@@ -71,6 +71,7 @@ export class VsContext {
   vsepc = 0;
   vscause = 0;
   vstval = 0;
+  /** The guest's own vsatp (nested only: under a shadow strategy vsatp is the monitor's, see HwMode.shadowVsatp). */
   vsatp = 0;
   vstimecmp = Number.MAX_SAFE_INTEGER;
   hvip = 0;
@@ -100,6 +101,17 @@ export class HwMode {
   private loaded: Guest | undefined;
   /** Next free G-stage root in the reserved region. */
   private nextRoot: number;
+  /**
+   * The shadow vsatp whose translations VMID 0's TLB space may hold. Every
+   * shadow guest runs with hgatp Bare, whose VMID must be 0 (privileged spec
+   * 1.12, 8.2.10), so shadow guests share that space and tell their
+   * translations apart only by ASID: as in trap mode with satp, vsatp under
+   * shadows is the monitor's, not part of a guest's saved VS state, and a
+   * switch to another shadow under the same ASID needs an hfence.vvma of
+   * VMID 0. Kept here, not read from the hart, because a nested guest in
+   * between leaves its own vsatp there.
+   */
+  private shadowVsatp = 0;
 
   constructor(
     private readonly m: HwMonitor,
@@ -148,20 +160,20 @@ export class HwMode {
     const h = this.m.hart;
     const hx = this.hx();
     const c = this.context(g);
+    const nested = isNested(g.virtualizer);
     hx.vsstatus = c.vsstatus;
     hx.vstvec = c.vstvec;
     hx.vsscratch = c.vsscratch;
     hx.vsepc = c.vsepc;
     hx.vscause = c.vscause;
     hx.vstval = c.vstval;
-    hx.vsatp = c.vsatp;
+    if (nested) hx.vsatp = c.vsatp;
     hx.vstimecmp = c.vstimecmp;
     hx.hvip = c.hvip;
     h.mie = (h.mie & ~VS_IRQS) | c.vsie;
     h.scounteren = c.scounteren;
     h.senvcfg = c.senvcfg;
     // Delegation and traps for the guest's virtualizer.
-    const nested = isNested(g.virtualizer);
     const exceptions = nested ? GUEST_EXCEPTIONS : GUEST_EXCEPTIONS & ~PAGE_FAULTS;
     csrWrite(h, CSR.medeleg, exceptions);
     csrWrite(h, CSR.hedeleg, exceptions);
@@ -185,7 +197,7 @@ export class HwMode {
     c.vsepc = hx.vsepc;
     c.vscause = hx.vscause;
     c.vstval = hx.vstval;
-    c.vsatp = hx.vsatp;
+    if (isNested(g.virtualizer)) c.vsatp = hx.vsatp;
     c.vstimecmp = hx.vstimecmp;
     c.hvip = hx.hvip;
     c.vsie = h.mie & VS_IRQS;
@@ -322,11 +334,15 @@ export class HwMode {
     }
     const s = g.strategy;
     const asid = s.asid();
-    const want = (0x8000_0000 | (asid << 22) | s.root()) >>> 0;
-    if (hx.vsatp >>> 0 === want) return;
-    const sameAsid = hx.vsatp < 0 && ((hx.vsatp >>> 22) & 0x1ff) === asid;
-    hx.vsatp = want | 0;
-    h.invalidateMemos();
+    const want = 0x8000_0000 | (asid << 22) | s.root() | 0;
+    if (hx.vsatp !== want) {
+      hx.vsatp = want;
+      h.invalidateMemos();
+    }
+    const held = this.shadowVsatp;
+    if (held === want) return;
+    this.shadowVsatp = want;
+    const sameAsid = held < 0 && ((held >>> 22) & 0x1ff) === asid;
     if (!tagged || sameAsid) {
       this.m.counters.bump(TLB_FLUSH_SWITCH);
       fenceGuest(h, hx, false, 0, false, 0);
