@@ -62,4 +62,17 @@ describe("the fuzzer's engine", () => {
     expect(bad.errLines).toHaveLength(1);
     expect(bad.errLines[0]).toMatch(/--engine.*quick.*jit, interp/);
   });
+
+  it("--compare-engines runs each guest on both engines natively and under every target, and counts the comparisons", async () => {
+    const targets = allTargets();
+    const r = runCampaign({ seed: 40, count: 3, targets, compareEngines: true, shrinkBudget: 0 });
+    expect(r.engineRuns).toBe(3 * (1 + targets.length));
+    expect(r.engineDifferences).toBe(0);
+    expect(r.failures).toEqual([]);
+    expect(runCampaign({ seed: 40, count: 1, targets, shrinkBudget: 0 }).engineRuns).toBe(0);
+    const cli = await fuzz("--count", "2", "--seed", "40", "--modes", "hw", "--compare-engines");
+    expect(cli.code).toBe(0);
+    const hw = allTargets(["hw"]).length;
+    expect(cli.stdout).toContain(`0/${2 * (1 + hw)} engine comparisons differ`);
+  });
 });

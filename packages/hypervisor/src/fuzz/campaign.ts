@@ -7,8 +7,9 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_HART, type Engine, writeElf } from "@shadowlab/emu-core";
+import { DEFAULT_HART, type Engine, type Image, writeElf } from "@shadowlab/emu-core";
 import { compareGuest, type Difference, FUZZ_BUDGET, runNative, type Target } from "./differential.ts";
+import { engineDifference } from "./engines.ts";
 import { type FuzzProgram, generate } from "./generate.ts";
 import { assembleGuest } from "./image.ts";
 import { runOnQemu } from "./qemu.ts";
@@ -22,6 +23,8 @@ export interface CampaignOptions {
   engine?: Engine;
   /** Also compare each (portable) guest's console with QEMU's. */
   qemu?: boolean;
+  /** Also compare the two engines on each guest, natively and under every target (engines.ts). */
+  compareEngines?: boolean;
   /** Where reproducers go (none written when undefined). */
   outDir?: string;
   /** Shrink attempts per failure (0: write the guest as generated). */
@@ -31,9 +34,9 @@ export interface CampaignOptions {
 
 export interface Failure {
   seed: number;
-  /** "qemu" for a console that differs from QEMU's. */
+  /** "qemu" for a console that differs from QEMU's; "engines …" for the engines compared natively or under a target. */
   target: string;
-  kind: Difference["kind"] | "qemu";
+  kind: Difference["kind"] | "qemu" | "engines";
   detail: string;
   /** Operations left after shrinking, of the generated number. */
   ops: [number, number];
@@ -51,6 +54,9 @@ export interface CampaignResult {
   budgetOverruns: number;
   qemuRuns: number;
   qemuDifferences: number;
+  /** Engine comparisons made (guests x (1 + targets) with compareEngines) and those that differed. */
+  engineRuns: number;
+  engineDifferences: number;
   failures: Failure[];
 }
 
@@ -65,6 +71,8 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
     budgetOverruns: 0,
     qemuRuns: 0,
     qemuDifferences: 0,
+    engineRuns: 0,
+    engineDifferences: 0,
     failures: [],
   };
   for (let i = 0; i < o.count; i++) {
@@ -103,9 +111,23 @@ export function runCampaign(o: CampaignOptions): CampaignResult {
         r.failures.push(fail(o, p, "qemu", "qemu", `native:\n${native}\nqemu:\n${q}`, same));
       }
     }
+    if (o.compareEngines) compareEngines(o, p, image, r);
     o.onProgress?.(i + 1, r);
   }
   return r;
+}
+
+/** The engines on one guest, natively and under every target; a difference is a failure with its reproducer. */
+function compareEngines(o: CampaignOptions, p: FuzzProgram, image: Image, r: CampaignResult): void {
+  for (const t of [undefined, ...o.targets]) {
+    r.engineRuns++;
+    const detail = engineDifference(p, image, t);
+    if (detail === undefined) continue;
+    r.engineDifferences++;
+    const where = t === undefined ? "engines native" : `engines ${t.strategy}/${t.mode}`;
+    const same = (q: FuzzProgram) => engineDifference(q, assembleGuest(q).image, t) !== undefined;
+    r.failures.push(fail(o, p, where, "engines", detail, same));
+  }
 }
 
 function describe(d: Difference): string {

@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- --count N --seed S [--out DIR] [--qemu] [--modes trap,...] [--engine jit|interp]`:
+ * `npm run fuzz -- --count N --seed S [--out DIR] [--qemu] [--modes trap,...] [--engine jit|interp] [--compare-engines]`:
  * a differential fuzzing campaign (campaign.ts) with progress on stderr and a
  * summary on stdout; exit code 1 when any guest failed (its reproducer is in
  * --out), 2 for a mistake on the command line.
@@ -39,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
         .default(DEFAULT_HART.engine),
     )
     .option("--qemu", "generate portable guests and also compare each with qemu-system-riscv32")
+    .option(
+      "--compare-engines",
+      "also run each guest on the block translator and on the interpreter in lockstep, natively and under every target, and compare everything they let one observe",
+    )
     .option("--shrink <n>", "shrink attempts per failing guest", nonNegative("--shrink"), 300)
     .version(packageVersion(import.meta.url), "-V, --version", "print the version and exit")
     .exitOverride()
@@ -46,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   withExamples(program, [
     "npm run fuzz -- --count 200 --seed 1",
     "shadowlab-fuzz --count 50 --qemu --out /tmp/fuzz-failures",
+    "npm run fuzz -- --count 500 --compare-engines",
   ]);
   try {
     program.parse(argv, { from: "user" });
@@ -60,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     modes: string;
     engine: Engine;
     qemu?: boolean;
+    compareEngines?: boolean;
     shrink: number;
   }>();
   const modes = o.modes.split(",").filter(Boolean);
@@ -83,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     `fuzz: ${done}/${o.count} guests (seeds ${o.seed}..${o.seed + done - 1}), ${r.runs} runs under ${targets.length} targets (engine ${r.engine}), ` +
     `${r.crashes} crashes, ${r.differences} differences, ${r.budgetOverruns} budget overruns` +
     (o.qemu ? `, ${r.qemuDifferences}/${r.qemuRuns} differ from QEMU` : "") +
+    (o.compareEngines ? `, ${r.engineDifferences}/${r.engineRuns} engine comparisons differ` : "") +
     `, ${((Date.now() - started) / 1000).toFixed(0)} s`;
   const r = runCampaign({
     seed: o.seed,
@@ -90,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     targets,
     engine: o.engine,
     qemu: o.qemu,
+    compareEngines: o.compareEngines,
     outDir: o.out,
     shrinkBudget: o.shrink,
     onProgress: (done, res) => {

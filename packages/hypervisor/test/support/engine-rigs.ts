@@ -1,33 +1,7 @@
-/**
- * Rigs for emu-core's EnginePair one layer up: a guest under the hypervisor
- * on one engine. What a step lets one observe is the hypervisor's run result
- * (the guests' states, exit codes, consoles and errors, the run's counters)
- * and the whole machine after it (observeMachine: registers, CSRs, TLBs, RAM
- * and every counter, the hypervisor's included through extraCounters).
- */
-import {
-  type Image,
-  Machine,
-  type MachineConfig,
-  machineRig,
-  observeMachine,
-  type Rig,
-} from "@shadowlab/emu-core";
-import type { Hypervisor } from "../../src/monitor.ts";
+/** Rigs for emu-core's EnginePair: the hypervisor's (src/engine-rig.ts) and an image on a bare machine. */
+import { type Image, Machine, type MachineConfig, machineRig, type Rig } from "@shadowlab/emu-core";
 
-/** How a step ended: "mark" when it stopped at an ROI mark, else the first guest's state ("runnable" or "waiting" while the budget ends it). */
-export const HV_BUDGET_STOPS = ["runnable", "waiting"] as const;
-
-export function hvRig(hv: Hypervisor): Rig {
-  return {
-    machine: hv.machine,
-    step(opts) {
-      const r = hv.run(opts);
-      const stopped = r.stoppedAtMark ? "mark" : (r.guests[0]?.state ?? "none");
-      return { stopped, seen: { run: r, machine: observeMachine(hv.machine) } };
-    },
-  };
-}
+export { HV_BUDGET_STOPS, hvRig } from "../../src/engine-rig.ts";
 
 /** An image on a bare machine. */
 export function imageRig(image: Image, config: Partial<MachineConfig>): Rig {
