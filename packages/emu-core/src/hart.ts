@@ -4,7 +4,8 @@
  *
  * Speed without losing exact counters:
  * - Instructions are decoded once per physical RAM word into a per-page cache
- *   (two int32 per word: packed op/rd/rs1/rs2 and the immediate). A store to a
+ *   (two int32 per word: packed op/rd/rs1/rs2 and whether the instruction ends
+ *   a translated block, and the immediate). A store to a
  *   RAM word clears that word's cache slot, so code written at run time (also
  *   into recycled pages) runs as written.
  * - Fetch, load and store each keep a memo of the last page they translated:
@@ -128,6 +129,8 @@ export type StopReason = "exit" | "budget" | "wfi" | "stop" | "mark" | "stuck";
 export type Priv = 0 | 1 | 3;
 
 const NO_EVENT = Number.POSITIVE_INFINITY;
+/** Bit of a decoded-cache word set when the instruction ends a translated block (jit/translate.ts ENDS_BLOCK), above op, rd, rs1 and rs2. */
+const ENDS_BLOCK_BIT = 24;
 /** The longest countdown between event checks: stays a small integer (V8 Smi). */
 const QUIET_MAX = 1 << 30;
 /** Interrupts in the order the privileged spec (3.1.9) gives them priority. */
@@ -786,6 +789,7 @@ export class Hart {
         spec.op | ((rd === 0 ? 32 : rd) << 8) | (((word >>> 15) & 31) << 14) | (((word >>> 20) & 31) << 19);
       dec[slot + 1] = immediateOf(spec.args, word);
     }
+    packed |= ENDS_BLOCK[packed & 0xff] << ENDS_BLOCK_BIT;
     dec[slot] = packed;
     return packed;
   }
@@ -1106,7 +1110,7 @@ export class Hart {
       const dec = this.fDec;
       let d = dec[slot];
       if (d === 0) d = this.predecode(dec, slot, pc);
-      boundary = ENDS_BLOCK[d & 0xff] !== 0;
+      boundary = d >= 1 << ENDS_BLOCK_BIT;
       const imm = dec[slot + 1];
       const rd = (d >>> 8) & 63;
       const rs1 = (d >>> 14) & 31;
