@@ -130,6 +130,22 @@ export const MSTATUS = {
   SD: 1 << 31,
 } as const;
 
+/** sstatus is a restricted view of mstatus (4.1.1); vsstatus has the same layout (8.2.11). */
+export const SSTATUS_VIEW =
+  MSTATUS.SIE |
+  MSTATUS.SPIE |
+  MSTATUS.UBE |
+  MSTATUS.SPP |
+  MSTATUS.FS |
+  MSTATUS.XS |
+  MSTATUS.SUM |
+  MSTATUS.MXR |
+  MSTATUS.SD;
+/** The sstatus (and vsstatus) bits software can write on this hart: SIE, SPIE, SPP, SUM, MXR. */
+export const SSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
+/** Exceptions that may be delegated: all defined causes but ecall from M (medeleg[11] is read-only 0). */
+export const MEDELEG_WRITABLE = 0xb3ff;
+
 /** Interrupt numbers (mip/mie bit positions, mcause with the interrupt bit). */
 export const IRQ = {
   SSI: 1,

@@ -4,7 +4,16 @@
  * State lives on the hart; these functions are the only way instructions
  * reach it, and the hypervisor socket may use them too.
  */
-import { CAUSE, COMPARATOR_HIGH_MAX, CSR, IRQ, MSTATUS } from "./csr.ts";
+import {
+  CAUSE,
+  COMPARATOR_HIGH_MAX,
+  CSR,
+  IRQ,
+  MEDELEG_WRITABLE,
+  MSTATUS,
+  SSTATUS_VIEW,
+  SSTATUS_WRITABLE,
+} from "./csr.ts";
 import type { Hart } from "./hart.ts";
 import { hCsrFault, hCsrRead, hCsrWrite, MISA_H, NOT_MINE } from "./hext/csr.ts";
 import { TINFO, TSELECT } from "./triggers.ts";
@@ -25,21 +34,7 @@ const MSTATUS_WRITABLE =
   MSTATUS.TVM |
   MSTATUS.TW |
   MSTATUS.TSR;
-/** sstatus is a restricted view of mstatus (4.1.1). */
-const SSTATUS_VIEW =
-  MSTATUS.SIE |
-  MSTATUS.SPIE |
-  MSTATUS.UBE |
-  MSTATUS.SPP |
-  MSTATUS.FS |
-  MSTATUS.XS |
-  MSTATUS.SUM |
-  MSTATUS.MXR |
-  MSTATUS.SD;
-const SSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
 
-/** Exceptions that may be delegated: all defined causes but ecall from M (medeleg[11] is read-only 0). */
-const MEDELEG_WRITABLE = 0xb3ff;
 /** Only supervisor-level interrupts can be delegated; M-level bits read as zero. */
 const S_INTERRUPTS = (1 << IRQ.SSI) | (1 << IRQ.STI) | (1 << IRQ.SEI);
 const ALL_INTERRUPTS = S_INTERRUPTS | (1 << IRQ.MSI) | (1 << IRQ.MTI) | (1 << IRQ.MEI);

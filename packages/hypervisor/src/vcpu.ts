@@ -3,11 +3,11 @@
  * real S-mode would have. The guest runs in real U-mode; this object is the
  * truth about its pretend mode and CSRs, kept by trap-and-emulate.
  */
-import { IRQ, MSTATUS } from "@shadowlab/emu-core";
+import { IRQ, MSTATUS, SSTATUS_WRITABLE } from "@shadowlab/emu-core";
 import type { GuestView } from "./guest-walk.ts";
 
-/** sstatus bits the guest can hold (4.1.1): SIE, SPIE, SPP, SUM, MXR. */
-export const VSSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
+/** sstatus bits the guest can hold: those the hart's sstatus implements (emu-core csr.ts). */
+export const VSSTATUS_WRITABLE = SSTATUS_WRITABLE;
 /** Supervisor interrupts the guest sees (the boot stub delegates exactly these). */
 export const VS_INTERRUPTS = (1 << IRQ.SSI) | (1 << IRQ.STI) | (1 << IRQ.SEI);
 

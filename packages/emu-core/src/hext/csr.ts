@@ -5,7 +5,15 @@
  * instruction (8.6.1), and the substitution of the VS CSRs for the S CSRs
  * while V=1. csrfile.ts calls in here only for a hart that has the extension.
  */
-import { COMPARATOR_HIGH_MAX, CSR, IRQ, MSTATUS } from "../csr.ts";
+import {
+  COMPARATOR_HIGH_MAX,
+  CSR,
+  IRQ,
+  MEDELEG_WRITABLE,
+  MSTATUS,
+  SSTATUS_VIEW,
+  SSTATUS_WRITABLE,
+} from "../csr.ts";
 import type { Hart } from "../hart.ts";
 import { HSTATUS_WRITABLE, type HState, VS_IRQS } from "./state.ts";
 
@@ -22,18 +30,7 @@ const MSTATUSH_MPV = 1 << 7;
 /** hedeleg: causes a hypervisor may hand to VS (8.2.2; 9-11 and 20-23 stay in HS). */
 const HEDELEG_WRITABLE = 0xb1ff;
 /** medeleg gains ECALL_VS (10) and the guest-page and virtual-instruction causes (20-23). */
-export const MEDELEG_WRITABLE_H = 0xb3ff | (1 << 10) | (0xf << 20);
-const VSSTATUS_VIEW =
-  MSTATUS.SIE |
-  MSTATUS.SPIE |
-  MSTATUS.UBE |
-  MSTATUS.SPP |
-  MSTATUS.FS |
-  MSTATUS.XS |
-  MSTATUS.SUM |
-  MSTATUS.MXR |
-  MSTATUS.SD;
-const VSSTATUS_WRITABLE = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
+export const MEDELEG_WRITABLE_H = MEDELEG_WRITABLE | (1 << 10) | (0xf << 20);
 const M_AND_S_IRQS =
   (1 << IRQ.SSI) | (1 << IRQ.STI) | (1 << IRQ.SEI) | (1 << IRQ.MSI) | (1 << IRQ.MTI) | (1 << IRQ.MEI);
 const TWO32 = 2 ** 32;
@@ -165,7 +162,7 @@ export function hCsrRead(h: Hart, hx: HState, csr: number): number | undefined {
     case CSR.htimedeltah:
       return hx.htimedeltaHi >>> 0;
     case CSR.vsstatus:
-      return (hx.vsstatus & VSSTATUS_VIEW) >>> 0;
+      return (hx.vsstatus & SSTATUS_VIEW) >>> 0;
     case CSR.vsie:
       return (h.mie & hx.hideleg & VS_IRQS) >>> 1;
     case CSR.vsip:
@@ -273,7 +270,7 @@ export function hCsrWrite(h: Hart, hx: HState, csr: number, v: number): boolean 
       h.recheck();
       return true;
     case CSR.vsstatus:
-      hx.vsstatus = (hx.vsstatus & ~VSSTATUS_WRITABLE) | (v & VSSTATUS_WRITABLE);
+      hx.vsstatus = (hx.vsstatus & ~SSTATUS_WRITABLE) | (v & SSTATUS_WRITABLE);
       h.invalidateMemos(); // SUM and MXR change what VS-stage pages allow
       h.recheck();
       return true;
