@@ -1057,9 +1057,7 @@ export class Hart {
     const ramU8 = this.ram;
     const decoded = this.decoded;
     const jit = this.jit;
-    const itlb = this.itlb;
     const dtlb = this.dtlb;
-    const ic = itlb.counters;
     const dc = dtlb.counters;
     let pc = this.pc | 0;
     let left = budget;
@@ -1077,11 +1075,7 @@ export class Hart {
       }
       // Fetch through the memo, else the slow path (which may trap). Untranslated: no TLB, no counts.
       if (pc >>> 12 === this.fVpn) {
-        if (this.fHit !== 0) {
-          ic.lookups++;
-          ic.hits++;
-          if (itlb.stamp[this.fIdx] !== itlb.newest) itlb.touch(this.fIdx);
-        }
+        this.fetchHit();
       } else {
         this.pc = pc >>> 0;
         if ((pc & 3) !== 0) {
@@ -1440,6 +1434,19 @@ export class Hart {
   private mark(kind: RoiKind, ops: number | undefined): void {
     this.onMark(kind, ops);
     if (this.stopAtMark === kind) this.requestStop("mark");
+  }
+
+  /**
+   * A fetch the fetch memo serves: the I-TLB lookup and hit it stands for
+   * (none with translation off) and its entry made the most recent, as a
+   * full lookup that hit would. Translated blocks chain through this too.
+   */
+  fetchHit(): void {
+    if (this.fHit === 0) return;
+    const itlb = this.itlb;
+    itlb.counters.lookups++;
+    itlb.counters.hits++;
+    itlb.touch(this.fIdx);
   }
 
   /** A data access served by a memo: count the TLB hit it stands for and keep LRU order exact. */

@@ -71,8 +71,6 @@ export interface EngineStats {
 
 export class BlockCache {
   private readonly pages: (PageCode | undefined)[];
-  /** 1 for a page holding translated code (or -1 entries): what a store looks at first. */
-  private readonly hasCode: Uint8Array;
   private readonly scope: unknown[];
   private live = 0;
   /** Block functions by their source text. */
@@ -91,7 +89,6 @@ export class BlockCache {
   constructor(private readonly h: Hart) {
     const pages = h.ramSize / 4096;
     this.pages = new Array(pages).fill(undefined);
-    this.hasCode = new Uint8Array(pages);
     const helpers = { mulh, mulhsu, mulhu, div, divu, rem, remu };
     const values: Record<string, unknown> = {
       h,
@@ -148,12 +145,7 @@ export class BlockCache {
       word = (next & 0xfff) >>> 2;
       len = code.len[word];
       if (len <= 0 || len - 1 > room) break;
-      if (h.fHit !== 0) {
-        const itlb = h.itlb;
-        itlb.counters.lookups++;
-        itlb.counters.hits++;
-        itlb.touch(h.fIdx);
-      }
+      h.fetchHit();
       n = (code.fns[word] as BlockFn)(next, room);
       total += n;
       room -= n;
@@ -168,7 +160,6 @@ export class BlockCache {
     const ram32 = this.h.ram32;
     const base = page * 1024;
     const insns = scanBlock((i) => ram32[base + i], word);
-    this.hasCode[page] = 1;
     if (insns.length === 0) {
       code.len[word] = -1;
       code.cover(word, 1);
@@ -214,8 +205,8 @@ export class BlockCache {
    */
   written(off: number): boolean {
     const page = off >>> 12;
-    if (this.hasCode[page] === 0) return false;
-    const code = this.pages[page] as PageCode;
+    const code = this.pages[page];
+    if (code === undefined) return false;
     const w = (off & 0xfff) >>> 2;
     if ((code.covered[w >>> 5] & (1 << (w & 31))) === 0) return false;
     this.dropPage(page);
@@ -230,7 +221,6 @@ export class BlockCache {
     this.stats.blocksDropped += code.blocks;
     this.live -= code.blocks;
     this.pages[page] = undefined;
-    this.hasCode[page] = 0;
   }
 
   /** Forget all translated code. */
@@ -239,6 +229,5 @@ export class BlockCache {
     this.stats.blocksDropped += this.live;
     this.live = 0;
     this.pages.fill(undefined);
-    this.hasCode.fill(0);
   }
 }

@@ -145,11 +145,13 @@ class BlockWriter {
   }
 
   source(): string {
+    // The registers the block reads or writes, loaded once: a written one too, since an exit
+    // writes back every register assigned so far (in a loop, in an earlier pass perhaps).
     const used = new Set<number>();
     for (const ins of this.insns) {
-      used.add(ins.rs1);
-      used.add(ins.rs2);
-      used.add(ins.rd);
+      for (const r of regsRead(ins)) used.add(r);
+      const w = regWritten(ins);
+      if (w !== undefined) used.add(w);
     }
     const regs = [...used].sort((a, b) => a - b);
     this.lines.push(
@@ -158,11 +160,16 @@ class BlockWriter {
       "const d0 = jit.drops;",
       "const fh = h.fHit;",
       "let va = 0, o = 0, v = 0;",
-      `let ${regs.map((r) => `r${r} = x[${r}]`).join(", ")};`,
     );
+    if (regs.length > 0) this.lines.push(`let ${regs.map((r) => `r${r} = x[${r}]`).join(", ")};`);
     const n = this.insns.length;
     // In a loop, any exit may follow a pass that wrote every register the block writes.
-    if (this.loops) for (const ins of this.insns) if (writesRd(ins)) this.dirty.add(ins.rd);
+    if (this.loops) {
+      for (const ins of this.insns) {
+        const w = regWritten(ins);
+        if (w !== undefined) this.dirty.add(w);
+      }
+    }
     if (this.loops) this.lines.push("let done = 0;", "for (;;) {");
     for (let k = 0; k < n; k++) this.instruction(k);
     if (this.loops) this.lines.push("}");
@@ -329,9 +336,30 @@ class BlockWriter {
   }
 }
 
-function writesRd(ins: BlockInsn): boolean {
+/** The registers an instruction reads (the fields its semantics name; the others hold immediate bits). */
+function regsRead(ins: BlockInsn): number[] {
+  const sem = ins.sem;
+  switch (sem.kind) {
+    case "alu":
+      return [
+        ...(sem.expr.includes("x[rs1]") ? [ins.rs1] : []),
+        ...(sem.expr.includes("x[rs2]") ? [ins.rs2] : []),
+      ];
+    case "load":
+    case "jalr":
+      return [ins.rs1];
+    case "store":
+    case "branch":
+      return [ins.rs1, ins.rs2];
+    default:
+      return [];
+  }
+}
+
+/** The register an instruction writes (x0's writes go to the sink x[32]), or undefined. */
+function regWritten(ins: BlockInsn): number | undefined {
   const k = ins.sem.kind;
-  return k === "alu" || k === "load" || k === "jal" || k === "jalr";
+  return k === "alu" || k === "load" || k === "jal" || k === "jalr" ? ins.rd : undefined;
 }
 
 /** Typed-array index of RAM byte offset `o` for an access of `width` bytes. */
