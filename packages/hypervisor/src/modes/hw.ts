@@ -61,6 +61,18 @@ const GUEST_ACCESS: Readonly<Record<number, Access>> = {
   [CAUSE.STORE_GUEST_PAGE_FAULT]: ACCESS_STORE,
 };
 
+/** The VS CSRs (and hvip) a guest switch saves and restores as they are; vsatp only for nested guests. */
+const VS_CSRS = [
+  "vsstatus",
+  "vstvec",
+  "vsscratch",
+  "vsepc",
+  "vscause",
+  "vstval",
+  "vstimecmp",
+  "hvip",
+] as const;
+
 /** The guest's VS state while another guest has the hart. */
 export class VsContext {
   virt: 0 | 1 = 1;
@@ -161,15 +173,8 @@ export class HwMode {
     const hx = this.hx();
     const c = this.context(g);
     const nested = isNested(g.virtualizer);
-    hx.vsstatus = c.vsstatus;
-    hx.vstvec = c.vstvec;
-    hx.vsscratch = c.vsscratch;
-    hx.vsepc = c.vsepc;
-    hx.vscause = c.vscause;
-    hx.vstval = c.vstval;
+    for (const k of VS_CSRS) hx[k] = c[k];
     if (nested) hx.vsatp = c.vsatp;
-    hx.vstimecmp = c.vstimecmp;
-    hx.hvip = c.hvip;
     h.mie = (h.mie & ~VS_IRQS) | c.vsie;
     h.scounteren = c.scounteren;
     h.senvcfg = c.senvcfg;
@@ -191,15 +196,8 @@ export class HwMode {
     const c = this.context(g);
     c.virt = h.virt;
     c.priv = h.priv === 0 ? 0 : 1;
-    c.vsstatus = hx.vsstatus;
-    c.vstvec = hx.vstvec;
-    c.vsscratch = hx.vsscratch;
-    c.vsepc = hx.vsepc;
-    c.vscause = hx.vscause;
-    c.vstval = hx.vstval;
+    for (const k of VS_CSRS) c[k] = hx[k];
     if (isNested(g.virtualizer)) c.vsatp = hx.vsatp;
-    c.vstimecmp = hx.vstimecmp;
-    c.hvip = hx.hvip;
     c.vsie = h.mie & VS_IRQS;
     c.scounteren = h.scounteren;
     c.senvcfg = h.senvcfg;
