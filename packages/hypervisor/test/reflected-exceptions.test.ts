@@ -76,6 +76,36 @@ interface Case {
   machine?: Partial<MachineConfig>;
 }
 
+/** Misaligned loads, stores, AMOs and fetch targets from S and from U: run with misaligned accesses trapped and performed. */
+const MISALIGNED_GUEST = buildGuest({
+  body(g) {
+    const a = g.a;
+    a.li("s0", FREE_BASE + 1);
+    a.lw("s1", 0, "s0").lh("s1", 0, "s0").lhu("s1", 2, "s0").sw("s1", 0, "s0").sh("s1", 2, "s0");
+    a.lr_w("s1", "s0").amoadd_w("s1", "s1", "s0").sc_w("s1", "s1", "s0");
+    a.lb("s1", 0, "s0").sb("s1", 0, "s0"); // byte accesses are never misaligned
+    g.onTrapGoto("after_jump");
+    a.la("s2", "after_jump").addi("s2", "s2", 2).jalr("ra", 0, "s2");
+    a.label("after_jump");
+    g.onTrapGoto("after_branch");
+    a.label("branch_at").word(0x0000_0363); // beq zero, zero, +6 (the assembler refuses it)
+    a.nop().nop();
+    a.label("after_branch");
+    g.enterUser("u_mis", "back");
+    a.label("back");
+    g.trapCount("s0").show("traps", "s0");
+  },
+  code(g) {
+    g.a
+      .label("u_mis")
+      .li("s0", FREE_BASE + 2)
+      .lw("s1", 0, "s0")
+      .sw("s1", 0, "s0")
+      .lh("s1", 1, "s0")
+      .ecall();
+  },
+});
+
 const cases: Case[] = [
   {
     name: "illegal instruction (stval = the bits, 0 for an all-zero word) and breakpoint (stval = pc), from S and from U",
@@ -110,34 +140,7 @@ const cases: Case[] = [
   },
   {
     name: "misaligned loads, stores, AMOs and fetch targets, from S and from U (misaligned: trap)",
-    image: buildGuest({
-      body(g) {
-        const a = g.a;
-        a.li("s0", FREE_BASE + 1);
-        a.lw("s1", 0, "s0").lh("s1", 0, "s0").lhu("s1", 2, "s0").sw("s1", 0, "s0").sh("s1", 2, "s0");
-        a.lr_w("s1", "s0").amoadd_w("s1", "s1", "s0").sc_w("s1", "s1", "s0");
-        a.lb("s1", 0, "s0").sb("s1", 0, "s0"); // byte accesses are never misaligned
-        g.onTrapGoto("after_jump");
-        a.la("s2", "after_jump").addi("s2", "s2", 2).jalr("ra", 0, "s2");
-        a.label("after_jump");
-        g.onTrapGoto("after_branch");
-        a.label("branch_at").word(0x0000_0363); // beq zero, zero, +6 (the assembler refuses it)
-        a.nop().nop();
-        a.label("after_branch");
-        g.enterUser("u_mis", "back");
-        a.label("back");
-        g.trapCount("s0").show("traps", "s0");
-      },
-      code(g) {
-        g.a
-          .label("u_mis")
-          .li("s0", FREE_BASE + 2)
-          .lw("s1", 0, "s0")
-          .sw("s1", 0, "s0")
-          .lh("s1", 1, "s0")
-          .ecall();
-      },
-    }),
+    image: MISALIGNED_GUEST,
     contains: [
       `scause=00000004\nsepc=`,
       `stval=${(FREE_BASE + 1).toString(16)}`,
@@ -150,34 +153,7 @@ const cases: Case[] = [
   },
   {
     name: "misaligned loads and stores performed (the default); LR/SC, AMOs and fetch targets still trap",
-    image: buildGuest({
-      body(g) {
-        const a = g.a;
-        a.li("s0", FREE_BASE + 1);
-        a.lw("s1", 0, "s0").lh("s1", 0, "s0").lhu("s1", 2, "s0").sw("s1", 0, "s0").sh("s1", 2, "s0");
-        a.lr_w("s1", "s0").amoadd_w("s1", "s1", "s0").sc_w("s1", "s1", "s0");
-        a.lb("s1", 0, "s0").sb("s1", 0, "s0"); // byte accesses are never misaligned
-        g.onTrapGoto("after_jump");
-        a.la("s2", "after_jump").addi("s2", "s2", 2).jalr("ra", 0, "s2");
-        a.label("after_jump");
-        g.onTrapGoto("after_branch");
-        a.label("branch_at").word(0x0000_0363); // beq zero, zero, +6 (the assembler refuses it)
-        a.nop().nop();
-        a.label("after_branch");
-        g.enterUser("u_mis", "back");
-        a.label("back");
-        g.trapCount("s0").show("traps", "s0");
-      },
-      code(g) {
-        g.a
-          .label("u_mis")
-          .li("s0", FREE_BASE + 2)
-          .lw("s1", 0, "s0")
-          .sw("s1", 0, "s0")
-          .lh("s1", 1, "s0")
-          .ecall();
-      },
-    }),
+    image: MISALIGNED_GUEST,
     contains: [
       `scause=00000004\nsepc=`, // lr.w
       `stval=${(FREE_BASE + 1).toString(16)}`,
