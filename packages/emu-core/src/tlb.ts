@@ -16,6 +16,7 @@
  */
 
 import { IntMap } from "./intmap.ts";
+import { xorshift32 } from "./xorshift.ts";
 
 export type Replacement = "lru" | "random";
 
@@ -354,11 +355,7 @@ export class Tlb {
 
   /** xorshift32: deterministic for a given seed. */
   private nextRandom(): number {
-    let x = this.rng;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.rng = x >>> 0;
+    this.rng = xorshift32(this.rng);
     return this.rng;
   }
 

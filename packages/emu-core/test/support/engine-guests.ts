@@ -9,6 +9,7 @@ import { Assembler, encode } from "../../src/asm/index.ts";
 import { writeElf } from "../../src/elf.ts";
 import type { Image } from "../../src/image.ts";
 import type { Machine } from "../../src/machine.ts";
+import { xorshift32 } from "../../src/xorshift.ts";
 import { A, bootStub, D, PAGE, PageTables, R, U, V, W, X } from "./mmu-harness.ts";
 
 const UART = 0x1000_0000;
@@ -234,10 +235,8 @@ export function prepareMemoDance(m: Machine, seed: number, passes: number): void
   }
   let s = seed >>> 0 || 1;
   const rnd = (n: number) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
+    s = xorshift32(s);
+    return s % n;
   };
   const a = new Assembler({ text: DANCE_CODE_VA });
   a.li("s1", passes)

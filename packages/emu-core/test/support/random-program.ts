@@ -13,6 +13,8 @@
  * Deterministic: the same seed gives the same text.
  */
 
+import { xorshift32 } from "../../src/xorshift.ts";
+
 /** xorshift32: a small, seedable generator (Marsaglia 2003). */
 class Rng {
   private s: number;
@@ -20,11 +22,7 @@ class Rng {
     this.s = seed >>> 0 || 0x9e3779b9;
   }
   next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
+    this.s = xorshift32(this.s);
     return this.s;
   }
   below(n: number): number {
