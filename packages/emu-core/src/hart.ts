@@ -41,7 +41,7 @@ import { div, divu, mulh, mulhsu, mulhu, rem, remu } from "./isa/arith.ts";
 import { decode } from "./isa/decode.ts";
 import { immediateOf } from "./isa/fields.ts";
 import { OP_ILLEGAL } from "./isa/table.ts";
-import { BlockCache, type EngineStats } from "./jit/blocks.ts";
+import { BlockCache, type EngineStats, noEngineStats } from "./jit/blocks.ts";
 import { ENDS_BLOCK } from "./jit/translate.ts";
 import {
   ACCESS_FETCH,
@@ -322,14 +322,7 @@ export class Hart {
 
   /** What the block translator did (zeros for the interpreter); not a machine counter. */
   get engineStats(): EngineStats {
-    return (
-      this.jit?.stats ?? {
-        translatedInstructions: 0,
-        blocksTranslated: 0,
-        blocksCompiled: 0,
-        blocksDropped: 0,
-      }
-    );
+    return this.jit?.stats ?? noEngineStats();
   }
 
   private dropDataMemo(i: number): void {

@@ -69,6 +69,11 @@ export interface EngineStats {
   blocksDropped: number;
 }
 
+/** Stats of an engine that translated nothing (the interpreter's, and a new cache's). */
+export function noEngineStats(): EngineStats {
+  return { translatedInstructions: 0, blocksTranslated: 0, blocksCompiled: 0, blocksDropped: 0 };
+}
+
 export class BlockCache {
   private readonly pages: (PageCode | undefined)[];
   private readonly scope: unknown[];
@@ -79,12 +84,7 @@ export class BlockCache {
   drops = 0;
   /** Dispatches before translation (HOT; 1 translates everything on first sight, as the engine tests do to cover all code). */
   hot = HOT;
-  readonly stats: EngineStats = {
-    translatedInstructions: 0,
-    blocksTranslated: 0,
-    blocksCompiled: 0,
-    blocksDropped: 0,
-  };
+  readonly stats: EngineStats = noEngineStats();
 
   constructor(private readonly h: Hart) {
     const pages = h.ramSize / 4096;
